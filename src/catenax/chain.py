@@ -1,0 +1,144 @@
+"""The lesson's model: a chain of masses that move only vertically.
+
+N masses sit at x = 1..N with unit horizontal spacing; only their heights ``y``
+move; both ends are pinned at height 0 (x = 0 and x = N + 1). The energy is
+
+.. math::
+
+    E(y) = \\sum_{j=0}^{N} \\tfrac12 K \\left(\\sqrt{(y_{j+1} - y_j)^2 + 1} - l\\right)^2
+           + mg \\sum_{j=1}^{N} y_j ,  \\qquad y_0 = y_{N+1} = 0,
+
+i.e. N - 1 inner springs, two springs to the pinned ends, and gravity.
+``spring`` is K, ``length`` is l (the rest length) and ``mass_g`` is mg.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+__all__ = [
+    "LESSON",
+    "chain_energy",
+    "chain_force_scale",
+    "chain_hessian_tridiagonal",
+    "pad_ends",
+]
+
+#: The notebook's defaults: N = 20 masses, K = 5.0, l = 0.8, mg = 0.1, y0 = 0.
+LESSON = {"n": 20, "spring": 5.0, "length": 0.8, "mass_g": 0.1}
+
+
+def pad_ends(y):
+    """Append the pinned boundary heights (zeros) to both ends of ``y``.
+
+    Args:
+        y: heights of the N masses, shape ``(..., N)``.
+
+    Returns:
+        Array of shape ``(..., N + 2)`` with a zero before and after ``y``.
+
+    Example:
+        >>> pad_ends(jnp.array([1.0, 2.0])).tolist()
+        [0.0, 1.0, 2.0, 0.0]
+    """
+    y = jnp.asarray(y)
+    zero = jnp.zeros(y.shape[:-1] + (1,), y.dtype)
+    return jnp.concatenate([zero, y, zero], axis=-1)
+
+
+def _stretched_lengths(y):
+    d = jnp.diff(pad_ends(y), axis=-1)
+    return d, jnp.sqrt(d * d + 1.0)
+
+
+def chain_energy(y, spring, length, mass_g):
+    """Potential energy of the lesson's hanging chain.
+
+    Exactly the notebook's model (see the module docstring): N + 1 springs of
+    stiffness ``spring`` and rest length ``length`` between N masses at unit
+    horizontal spacing and two pinned ends at height 0, plus gravity
+    ``mass_g * sum(y)``. Pure and compatible with ``jit``, ``grad`` and ``vmap``;
+    float32 and float64 both work (the result has the dtype of ``y``).
+
+    Args:
+        y: heights of the N masses, shape ``(N,)`` (ends excluded).
+        spring: spring constant K.
+        length: rest length l of every spring.
+        mass_g: weight of one mass (m times g).
+
+    Returns:
+        The scalar energy E(y).
+
+    Example:
+        >>> import jax
+        >>> e = chain_energy(jnp.zeros(20), 5.0, 0.8, 0.1)
+        >>> round(float(e), 6)  # 21 springs stretched from 0.8 to 1
+        2.1
+        >>> jax.grad(chain_energy)(jnp.zeros(3), 5.0, 0.8, 0.1).tolist()
+        [0.1, 0.1, 0.1]
+    """
+    _, s = _stretched_lengths(y)
+    return 0.5 * spring * jnp.sum((s - length) ** 2) + mass_g * jnp.sum(y)
+
+
+def chain_force_scale(y, spring, length, mass_g):
+    """The chain's force scale: the largest spring force or external force.
+
+    Used by the stopping rule ``max|grad E| <= atol + rtol * F``: forces in
+    stiff springs carry round-off of order ``K * eps``, so the tolerance scales
+    with them.
+
+    Args:
+        y: heights, shape ``(N,)``.
+        spring, length, mass_g: as in :func:`chain_energy`.
+
+    Returns:
+        ``F = max(|mass_g|, max_j |K (s_j - l)|)``, a scalar.
+
+    Example:
+        >>> round(float(chain_force_scale(jnp.zeros(4), 5.0, 0.8, 0.1)), 6)
+        1.0
+    """
+    _, s = _stretched_lengths(y)
+    return jnp.maximum(jnp.abs(mass_g), jnp.max(jnp.abs(spring * (s - length))))
+
+
+def chain_hessian_tridiagonal(y, spring, length, mass_g):
+    """The exact tridiagonal Hessian of :func:`chain_energy`, in closed form.
+
+    Spring j joins heights ``y_j`` and ``y_{j+1}`` with vertical offset ``d``
+    and length ``s = sqrt(d^2 + 1)``; its energy ``K/2 (s - l)^2`` has second
+    derivative ``c = K (1 - l / s^3)`` with respect to ``d``. Each spring adds
+    ``c`` to the two diagonal entries it touches and ``-c`` off the diagonal.
+
+    Args:
+        y: heights, shape ``(N,)``.
+        spring, length, mass_g: as in :func:`chain_energy` (``mass_g`` does not
+            enter the Hessian).
+
+    Returns:
+        ``(lower, diag, upper)``, each of shape ``(N,)`` in the layout of
+        ``jax.lax.linalg.tridiagonal_solve``: ``lower[0] = 0`` and
+        ``upper[-1] = 0``.
+
+    Example:
+        >>> lo, di, up = chain_hessian_tridiagonal(jnp.zeros(3), 5.0, 0.8, 0.1)
+        >>> [round(float(v), 6) for v in di]
+        [2.0, 2.0, 2.0]
+    """
+    del mass_g
+    _, s = _stretched_lengths(y)
+    c = spring * (1.0 - length / s**3)  # (N + 1,) curvature of each spring
+    diag = c[:-1] + c[1:]
+    off = -c[1:-1]
+    zero = jnp.zeros((1,), diag.dtype)
+    return (
+        jnp.concatenate([zero, off]),
+        diag,
+        jnp.concatenate([off, zero]),
+    )
+
+
+# The driver reads these to pick a force scale and a Hessian structure.
+chain_energy.force_scale = chain_force_scale
+chain_energy.hessian_tridiagonal = chain_hessian_tridiagonal

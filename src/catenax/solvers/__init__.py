@@ -1,0 +1,130 @@
+"""Minimisation methods, one file each, and the registry of their names.
+
+A method is any object following :class:`catenax.solvers.base.Method`; names
+map to built-in methods, and every optax optimizer that takes a learning rate
+is available by its optax name.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import optax
+
+from .base import Method, Problem
+from .gd import GradientDescent
+from .optax_method import OptaxMethod
+from .schedules import SCHEDULES, make_schedule, parse_schedule
+
+__all__ = [
+    "DEFAULT_LEARNING_RATE",
+    "GradientDescent",
+    "METHODS",
+    "Method",
+    "OptaxMethod",
+    "Problem",
+    "SCHEDULES",
+    "make_schedule",
+    "parse_schedule",
+    "resolve_method",
+]
+
+#: optax optimizers available by name (each takes ``learning_rate`` first).
+OPTAX_METHODS = tuple(
+    n
+    for n in (
+        "adabelief", "adadelta", "adafactor", "adagrad", "adam", "adamax", "adamaxw",
+        "adamw", "adan", "amsgrad", "fromage", "lamb", "lars", "lion", "nadam",
+        "nadamw", "noisy_sgd", "novograd", "optimistic_adam", "optimistic_gradient_descent",
+        "radam", "rmsprop", "rprop", "sgd", "sign_sgd", "signum", "sm3", "yogi",
+    )
+    if hasattr(optax, n)
+)  # fmt: skip
+
+#: Built-in methods (not optax).
+BUILTIN_METHODS = ("gd",)
+
+#: Every method name :func:`resolve_method` accepts.
+METHODS = BUILTIN_METHODS + OPTAX_METHODS
+
+#: The learning rate used when none is given: the notebook's values.
+DEFAULT_LEARNING_RATE = {"gd": 0.2, "sgd": 0.2}
+_OTHER_DEFAULT_LR = 0.1
+
+
+def default_learning_rate(name: str) -> float:
+    """The default step size of a named method (0.2 for gd/sgd, 0.1 otherwise)."""
+    return DEFAULT_LEARNING_RATE.get(name, _OTHER_DEFAULT_LR)
+
+
+def resolve_method(
+    method: Any = "gd",
+    learning_rate: float | None = None,
+    schedule: Any = None,
+    max_steps: int = 1000,
+) -> Method:
+    """Turn a method name, optax transformation or method object into a method.
+
+    Args:
+        method: a name from :data:`METHODS`, an ``optax.GradientTransformation``
+            or an object with ``init``/``step`` (returned unchanged).
+        learning_rate: step size for named methods (default: 0.2 for ``gd`` and
+            ``sgd`` as in the notebook, 0.1 otherwise). Must be finite and > 0.
+        schedule: ``None``, a schedule name from :data:`SCHEDULES` (optionally
+            ``"name:key=value,..."``), a ``(name, params)`` pair, or a callable
+            ``k -> learning rate``.
+        max_steps: the step budget, used to size schedules.
+
+    Returns:
+        A method object for :func:`catenax.minimize`.
+
+    Raises:
+        ValueError: unknown method or schedule, or a bad learning rate.
+        TypeError: ``method`` is none of the accepted kinds.
+
+    Example:
+        >>> resolve_method("adam", 0.1).name
+        'adam'
+    """
+    if isinstance(method, optax.GradientTransformation):
+        return OptaxMethod(method, "optax")
+    if not isinstance(method, str):
+        if hasattr(method, "init") and hasattr(method, "step"):
+            return method
+        raise TypeError(
+            f"method: expected a method name, an optax GradientTransformation or a "
+            f"method object with init/step, got {type(method).__name__}"
+        )
+    if method not in METHODS:
+        raise ValueError(
+            f"method: unknown method '{method}'; valid methods are: {', '.join(METHODS)}"
+        )
+    lr = default_learning_rate(method) if learning_rate is None else learning_rate
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr):
+        raise ValueError(f"learning_rate: {lr!r} is not a finite number; use e.g. 0.1")
+    if lr <= 0:
+        raise ValueError(f"learning_rate: {lr!r} must be > 0; use e.g. 0.1")
+    if isinstance(schedule, str):
+        schedule = parse_schedule(schedule)
+    if isinstance(schedule, tuple):
+        name, params = schedule
+        return _named(method, float(lr), name, tuple(sorted(params.items())), int(max_steps))
+    if schedule is None or callable(schedule):
+        return _build(method, schedule if schedule is not None else float(lr))
+    raise TypeError(f"schedule: expected a name or a callable, got {type(schedule).__name__}")
+
+
+@functools.lru_cache(maxsize=256)
+def _named(method: str, lr: float, schedule: str | None, params: tuple, max_steps: int):
+    # Cached so that the same spec gives the same (hashable) method object,
+    # which lets the driver reuse its compiled loop.
+    return _build(method, make_schedule(schedule, lr, max_steps, **dict(params)))
+
+
+@functools.lru_cache(maxsize=256)
+def _build(method: str, lr: Any) -> Method:
+    if method == "gd":
+        return GradientDescent(lr)
+    return OptaxMethod(getattr(optax, method)(learning_rate=lr), method)

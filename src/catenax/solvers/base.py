@@ -1,0 +1,57 @@
+"""What every method sees (``Problem``) and what every method provides (``Method``)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple, Protocol
+
+import jax.numpy as jnp
+
+__all__ = ["Method", "Problem"]
+
+
+class Problem(NamedTuple):
+    """An energy with its parameters bound, as the driver hands it to a method.
+
+    Attributes:
+        value_and_grad: ``x -> (E(x), grad E(x))`` with fixed coordinates masked
+            to zero in the gradient.
+        energy: ``x -> E(x)``.
+        hvp: ``(x, v) -> H(x) v`` (Hessian-vector product, masked).
+        structure: the energy function itself, whose optional attributes
+            (``hessian_tridiagonal``, ``force_scale``) describe its structure.
+        params: the parameters bound after ``x``.
+        free: mask of free coordinates (1.0 free, 0.0 fixed), shape of ``x``.
+    """
+
+    value_and_grad: Callable
+    energy: Callable
+    hvp: Callable
+    structure: Any
+    params: tuple
+    free: Any
+
+
+class Method(Protocol):
+    """A pluggable minimisation method.
+
+    A method is a hashable object (a frozen dataclass) with a ``name`` and two
+    pure functions that the driver calls inside ``jit``:
+
+    * ``init(problem, x, e, g) -> state``
+    * ``step(problem, x, e, g, state, k) -> (x, e, g, state, stalled)``
+
+    where ``e, g`` are the energy and masked gradient at ``x``, ``k`` is the
+    step index (0-based) and ``stalled`` is a boolean scalar that is true when
+    the method can make no further progress (e.g. a line search failed).
+    """
+
+    name: str
+
+    def init(self, problem: Problem, x, e, g) -> Any: ...
+
+    def step(self, problem: Problem, x, e, g, state, k) -> tuple: ...
+
+
+def no_stall():
+    """The ``stalled`` flag of a method that never stalls."""
+    return jnp.asarray(False)
