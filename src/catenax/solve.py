@@ -334,7 +334,10 @@ def _message(status, name, steps, gm, thr, max_steps) -> str:
         )
     if status == "diverged":
         if steps == 0:
-            return "diverged: the energy or gradient is not finite at the start x0; check x0 and the parameters."
+            return (
+                "diverged: the energy or gradient is not finite at the start x0; "
+                "check x0 and the parameters."
+            )
         return (
             f"diverged at step {steps}: the energy or positions became non-finite "
             f"(the result holds step {steps - 1}, the last finite iterate)."
