@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .solvers import Problem, resolve_method
+from .solvers import DEFAULT_METHOD, Problem, resolve_method
 
 __all__ = ["DEFAULT_RTOL", "Result", "STATUSES", "minimize"]
 
@@ -108,7 +108,7 @@ def minimize(
     energy,
     x0,
     *params,
-    method: Any = "gd",
+    method: Any = DEFAULT_METHOD,
     learning_rate: float | None = None,
     schedule: Any = None,
     max_steps: int = 10_000,
@@ -185,8 +185,13 @@ def _check_int(name, value, minimum):
 
 
 def _as_param(p, dtype):
-    a = jnp.asarray(p)
-    return a.astype(dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a
+    """Cast the floating leaves of a parameter (a number, array or pytree) to ``dtype``."""
+
+    def cast(leaf):
+        a = jnp.asarray(leaf)
+        return a.astype(dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a
+
+    return jax.tree.map(cast, p)
 
 
 def force_scale_fn(energy):

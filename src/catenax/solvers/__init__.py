@@ -19,6 +19,7 @@ from .optax_method import OptaxMethod
 from .schedules import SCHEDULES, make_schedule, parse_schedule
 
 __all__ = [
+    "DEFAULT_METHOD",
     "DEFAULT_LEARNING_RATE",
     "GradientDescent",
     "METHODS",
@@ -42,6 +43,9 @@ OPTAX_METHODS = tuple(
     )
     if hasattr(optax, n)
 )  # fmt: skip
+
+#: The method used when none is named (library and CLI).
+DEFAULT_METHOD = "gd"
 
 #: Built-in methods (not optax).
 BUILTIN_METHODS = ("gd",)
