@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import jax.numpy as jnp
+
 from .base import Problem, no_stall
 
 __all__ = ["GradientDescent"]
@@ -29,15 +31,16 @@ class GradientDescent:
     learning_rate: Any = 0.2
     name: str = "gd"
 
-    def _eta(self, k):
+    def _eta(self, k, dtype):
         lr = self.learning_rate
-        return lr(k) if callable(lr) else lr
+        # Evaluate schedules in the precision of the run (optax would use float32).
+        return lr(jnp.asarray(k, dtype)) if callable(lr) else lr
 
     def init(self, problem: Problem, x, e, g):
         return ()
 
     def step(self, problem: Problem, x, e, g, state, k):
-        eta = self._eta(k)
+        eta = self._eta(k, x.dtype)
         x1 = x - eta * g
         e1, g1 = problem.value_and_grad(x1)
         return x1, e1, g1, state, no_stall()
