@@ -1,6 +1,13 @@
 """catenax: equilibrium shapes of spring-mass structures by energy minimisation in JAX."""
 
-from .chain import LESSON, chain_energy, chain_force_scale, chain_hessian_tridiagonal, pad_ends
+from .chain import (
+    LESSON,
+    chain_energy,
+    chain_force_scale,
+    chain_hessian_tridiagonal,
+    pad_ends,
+    validate_chain_params,
+)
 from .solve import DEFAULT_RTOL, STATUSES, Result, minimize
 from .solvers import METHODS, SCHEDULES, GradientDescent, OptaxMethod, resolve_method
 
@@ -21,4 +28,5 @@ __all__ = [
     "minimize",
     "pad_ends",
     "resolve_method",
+    "validate_chain_params",
 ]

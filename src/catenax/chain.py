@@ -14,6 +14,9 @@ i.e. N - 1 inner springs, two springs to the pinned ends, and gravity.
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import jax.numpy as jnp
 
 __all__ = [
@@ -22,6 +25,7 @@ __all__ = [
     "chain_force_scale",
     "chain_hessian_tridiagonal",
     "pad_ends",
+    "validate_chain_params",
 ]
 
 #: The notebook's defaults: N = 20 masses, K = 5.0, l = 0.8, mg = 0.1, y0 = 0.
@@ -137,6 +141,52 @@ def chain_hessian_tridiagonal(y, spring, length, mass_g):
         diag,
         jnp.concatenate([off, zero]),
     )
+
+
+def validate_chain_params(n, spring, length, mass_g):
+    """Check the lesson chain's parameters before anything is run.
+
+    Args:
+        n: number of masses, an integer >= 1.
+        spring: spring constant K, a finite number >= 0.
+        length: rest length l, a finite number > 0.
+        mass_g: weight of one mass, a finite number >= 0.
+
+    Returns:
+        ``(n, spring, length, mass_g)`` as ``(int, float, float, float)``.
+
+    Raises:
+        ValueError: a parameter is out of range or not a number; the message
+            starts with the field name (``"spring: ..."``) and says what to use.
+
+    Example:
+        >>> validate_chain_params(20, 5.0, 0.8, 0.1)
+        (20, 5.0, 0.8, 0.1)
+        >>> validate_chain_params(20, -1.0, 0.8, 0.1)
+        Traceback (most recent call last):
+        ...
+        ValueError: spring: -1.0 must be a finite number >= 0; use e.g. 5.0
+    """
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise ValueError(f"n: {n!r} is not an integer; use a whole number of masses, e.g. 20")
+    if n < 1:
+        raise ValueError(f"n: {n} must be >= 1 (the number of masses); use e.g. 20")
+    out = [int(n)]
+    for name, value, example, strict in (
+        ("spring", spring, 5.0, False),
+        ("length", length, 0.8, True),
+        ("mass_g", mass_g, 0.1, False),
+    ):
+        bound = "> 0" if strict else ">= 0"
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"{name}: {value!r} is not a number; use e.g. {example}")
+        value = float(value)
+        if not math.isfinite(value) or value < 0 or (strict and value == 0):
+            raise ValueError(
+                f"{name}: {value!r} must be a finite number {bound}; use e.g. {example}"
+            )
+        out.append(value)
+    return tuple(out)
 
 
 # The driver reads these to pick a force scale and a Hessian structure.
