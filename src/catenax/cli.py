@@ -1,0 +1,608 @@
+"""The ``catenax`` command line: a thin typer app (parse -> library call -> output).
+
+Commands:
+
+* ``catenax lesson [--out DIR] [--dtype float32|float64]`` reproduces the
+  notebook "Lesson 1: Optimization" (F. Marquardt 2024): 60 steps of gradient
+  descent (eta = 0.2) and, separately from y0 = 0, 60 steps of adam (0.1), with
+  the figures, ``summary.json`` and a table.
+* ``catenax relax [options]`` relaxes one chain and reports the result, as a
+  JSON object with ``--json``.
+
+Exit codes: 0 the run finished (converged, or used its step budget, or any
+other status but diverged); 1 the run diverged; 2 invalid input (nothing is
+run and no file is written); 3 an unexpected failure (an I/O error or a bug;
+set ``CATENAX_DEBUG=1`` for the traceback). Messages go to stderr as one
+``error: ...`` line, never a traceback.
+
+The module keeps its imports light (no JAX, matplotlib or scipy until a command
+needs them) so that ``catenax relax --json`` starts quickly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+__all__ = ["app", "main"]
+
+EXIT_OK, EXIT_DIVERGED, EXIT_INVALID, EXIT_FAILED = 0, 1, 2, 3
+
+#: The lesson's defaults, repeated here so that ``--help`` needs no JAX import
+#: (a test checks they equal :data:`catenax.LESSON`).
+_N, _SPRING, _LENGTH, _MASS_G = 20, 5.0, 0.8, 0.1
+
+#: Library field names -> the CLI options that set them.
+OPTION_NAMES = {
+    "n": "--n",
+    "spring": "--spring",
+    "length": "--length",
+    "mass_g": "--mass-g",
+    "learning_rate": "--lr",
+    "method": "--method",
+    "schedule": "--schedule",
+    "max_steps": "--steps",
+    "tol": "--tol",
+}
+
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+ANIMATE_SUFFIXES = (".gif",)
+
+app = typer.Typer(
+    name="catenax",
+    help="Equilibrium shapes of hanging chains by energy minimisation in JAX.",
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+    no_args_is_help=True,
+)
+
+
+class Dtype(str, Enum):
+    """Floating-point precision of a run."""
+
+    float32 = "float32"
+    float64 = "float64"
+
+
+class InvalidInput(ValueError):
+    """A bad command-line value; the message names the option."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("catenax")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        from . import __version__
+
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"catenax {_version()}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
+) -> None:
+    """Equilibrium shapes of hanging chains by energy minimisation in JAX.
+
+    Exit codes: 0 finished, 1 diverged, 2 invalid input, 3 unexpected failure.
+    """
+
+
+def _option_message(err: Exception) -> str:
+    """Rewrite a library message ``"field: ..."`` as ``"--option: ..."``."""
+    msg = str(err)
+    field, sep, rest = msg.partition(":")
+    if sep and field.strip() in OPTION_NAMES:
+        return f"{OPTION_NAMES[field.strip()]}:{rest}"
+    return msg
+
+
+def _error(msg: str) -> None:
+    typer.echo(f"error: {msg}", err=True)
+
+
+@contextlib.contextmanager
+def _guard():
+    """Turn exceptions into one-line messages and exit codes (never a traceback)."""
+    try:
+        yield
+    except (typer.Exit, typer.Abort):
+        raise
+    except KeyboardInterrupt:
+        _error("interrupted")
+        raise typer.Exit(130) from None
+    except (ValueError, TypeError) as e:
+        if os.environ.get("CATENAX_DEBUG"):
+            raise
+        _error(_option_message(e))
+        raise typer.Exit(EXIT_INVALID) from None
+    except Exception as e:  # noqa: BLE001 - the CLI must not print tracebacks
+        if os.environ.get("CATENAX_DEBUG"):
+            raise
+        _error(f"{type(e).__name__}: {e} (set CATENAX_DEBUG=1 for a traceback)")
+        raise typer.Exit(EXIT_FAILED) from None
+
+
+def _setup_jax(x64: bool) -> None:
+    """Configure JAX before any array exists: float64 on request, compile cache."""
+    import jax
+
+    if x64:
+        jax.config.update("jax_enable_x64", True)
+    cache = os.environ.get("CATENAX_CACHE_DIR", str(Path.home() / ".cache" / "catenax" / "jax"))
+    if cache and cache.lower() != "off":
+        # Reusing compiled loops across processes more than halves the start-up
+        # of a CLI run (see benchmarks/RESULTS.md); CATENAX_CACHE_DIR=off disables it.
+        with contextlib.suppress(Exception):
+            jax.config.update("jax_compilation_cache_dir", cache)
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+            jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def _check_lr(lr: float | None) -> None:
+    if lr is None:
+        return
+    if not math.isfinite(lr):
+        raise InvalidInput(f"--lr: {lr} is not a finite number; use e.g. --lr 0.1")
+    if lr <= 0:
+        raise InvalidInput(f"--lr: {lr} must be > 0; use e.g. --lr 0.1")
+
+
+def _parse_tol(text: str | None) -> tuple[bool, float | None]:
+    """``None`` -> library default; ``"none"`` -> no stopping test; else a float >= 0."""
+    if text is None:
+        return False, None
+    if text.strip().lower() == "none":
+        return True, None
+    try:
+        tol = float(text)
+    except ValueError:
+        raise InvalidInput(
+            f"--tol: '{text}' is not a number; use e.g. --tol 1e-10, or --tol none to "
+            f"run exactly --steps steps"
+        ) from None
+    if not math.isfinite(tol) or tol < 0:
+        raise InvalidInput(f"--tol: {text} must be a finite number >= 0; use e.g. --tol 1e-10")
+    return True, tol
+
+
+def _check_outputs(**paths: tuple[Path | None, tuple[str, ...]]) -> None:
+    from .output import check_output_path
+
+    for option, (path, suffixes) in paths.items():
+        if path is not None:
+            check_output_path(path, suffixes, option)
+
+
+#: Methods whose step comes from the Hessian or a line search: no learning rate.
+_NO_LEARNING_RATE = ("newton", "lbfgs")
+
+
+def _effective_lr(method: str, lr: float | None, default) -> float | None:
+    """The learning rate a run used (``None`` for methods that take none)."""
+    if method in _NO_LEARNING_RATE:
+        return None
+    return lr if lr is not None else default(method)
+
+
+def _record_every(n: int, steps: int, budget: int = 2_000_000) -> int:
+    """Record every step unless that would hold more than ``budget`` numbers."""
+    return max(1, math.ceil((steps + 1) * n / budget))
+
+
+@app.command()
+def relax(
+    n: Annotated[int, typer.Option("--n", help="Number of masses (>= 1).")] = _N,
+    spring: Annotated[float, typer.Option("--spring", help="Spring constant K (>= 0).")] = _SPRING,
+    length: Annotated[float, typer.Option("--length", help="Rest length l (> 0).")] = _LENGTH,
+    mass_g: Annotated[float, typer.Option("--mass-g", help="Weight mg of each mass (>= 0).")] = (
+        _MASS_G
+    ),
+    method: Annotated[
+        str | None,
+        typer.Option(
+            "--method",
+            help="Method: newton, lbfgs, fire, gd or any optax optimizer (adam, lion, ...). "
+            "[default: catenax.solvers.DEFAULT_METHOD]",
+            show_default=False,
+        ),
+    ] = None,
+    lr: Annotated[
+        float | None,
+        typer.Option("--lr", help="Learning rate (> 0). [default: 0.2 for gd/sgd, 0.1 else]"),
+    ] = None,
+    schedule: Annotated[
+        str | None,
+        typer.Option(
+            "--schedule",
+            help="Learning-rate schedule: constant, exponential_decay, cosine_decay, "
+            "warmup_cosine_decay, linear; parameters as 'name:key=value,...'.",
+        ),
+    ] = None,
+    steps: Annotated[int, typer.Option("--steps", help="Largest number of steps (>= 1).")] = 10_000,
+    tol: Annotated[
+        str | None,
+        typer.Option(
+            "--tol",
+            help="Relative tolerance of the stopping rule max|grad E| <= tol * F; "
+            "'none' runs exactly --steps steps. [default: 1e-10 in float64, 1e-5 in float32]",
+            show_default=False,
+        ),
+    ] = None,
+    dtype: Annotated[Dtype, typer.Option("--dtype", help="Precision.")] = Dtype.float64,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Save the final shape (and faint intermediates): png/svg/pdf."),
+    ] = None,
+    animate: Annotated[
+        Path | None, typer.Option("--animate", help="Save a GIF of the chain relaxing.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Save the result: .json, .npz or .csv.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as one JSON object on stdout.")
+    ] = False,
+) -> None:
+    """Relax a hanging chain from y = 0 and report its equilibrium.
+
+    Output files are written atomically, and only when the run did not diverge.
+    Exit codes: 0 finished (converged or step budget used), 1 diverged, 2 invalid input.
+    """
+    with _guard():
+        # --- validate everything before running anything -------------------
+        _check_lr(lr)
+        if steps < 1:
+            raise InvalidInput(f"--steps: {steps} must be >= 1; use e.g. --steps 10000")
+        tol_given, tol_value = _parse_tol(tol)
+        from .output import RESULT_SUFFIXES
+
+        _check_outputs(
+            **{
+                "--out": (out, RESULT_SUFFIXES),
+                "--plot": (plot, PLOT_SUFFIXES),
+                "--animate": (animate, ANIMATE_SUFFIXES),
+            }
+        )
+        _setup_jax(x64=dtype is Dtype.float64)
+
+        import catenax
+        import catenax.solvers
+        from catenax.solvers import DEFAULT_METHOD, default_learning_rate
+
+        n, spring, length, mass_g = catenax.validate_chain_params(n, spring, length, mass_g)
+        method = DEFAULT_METHOD if method is None else method
+        if schedule is not None:  # checked even for methods that take no learning rate
+            name, sched_params = catenax.solvers.parse_schedule(schedule)
+            catenax.solvers.make_schedule(name, 0.1, steps, **sched_params)
+        catenax.resolve_method(method, lr, schedule, steps)  # checks method and lr
+        if not tol_given:
+            tol_value = catenax.DEFAULT_RTOL[dtype.value]
+
+        # --- run -------------------------------------------------------------
+        import jax.numpy as jnp
+        import numpy as np
+
+        y0 = jnp.zeros(n, dtype.value)
+        kwargs: dict[str, Any] = {}
+        if tol_given:
+            kwargs["tol"] = tol_value
+        want_frames = plot is not None or animate is not None
+        result = catenax.minimize(
+            catenax.chain_energy,
+            y0,
+            spring,
+            length,
+            mass_g,
+            method=method,
+            learning_rate=lr,
+            schedule=schedule,
+            max_steps=steps,
+            record_every=_record_every(n, steps) if want_frames else None,
+            **kwargs,
+        )
+
+        params = {
+            "n": n,
+            "spring": spring,
+            "length": length,
+            "mass_g": mass_g,
+            "method": method,
+            "lr": _effective_lr(method, lr, default_learning_rate),
+            "schedule": schedule,
+            "steps": steps,
+            "tol": tol_value,
+            "dtype": dtype.value,
+        }
+        data = result_json(result, params)
+        diverged = result.status == "diverged"
+        note = (lambda s: typer.echo(s, err=True)) if as_json else typer.echo
+
+        if as_json:
+            typer.echo(json.dumps(data))
+        else:
+            _print_summary(data)
+        if diverged:
+            _error(result.message)
+            if out or plot or animate:
+                _error("no output files were written because the run diverged.")
+            raise typer.Exit(EXIT_DIVERGED)
+
+        # --- outputs (only for runs that did not diverge) ---------------------
+        if out is not None:
+            from .output import write_result
+
+            write_result(out, data)
+            note(f"wrote {out}")
+        if plot is not None or animate is not None:
+            shapes = np.asarray(catenax.pad_ends(jnp.asarray(result.iterates)))
+            final = np.asarray(catenax.pad_ends(jnp.asarray(result.positions)))
+            if plot is not None:
+                _save_relax_plot(plot, shapes, final, result.iterate_steps, data)
+                note(f"wrote {plot}")
+            if animate is not None:
+                _save_relax_animation(animate, shapes, result.iterate_steps)
+                note(f"wrote {animate}")
+        raise typer.Exit(EXIT_OK)
+
+
+def result_json(result, params: dict) -> dict:
+    """The CLI's JSON object for a chain run: ``result.to_dict()``, ``y`` and ``params``.
+
+    Every field of :meth:`catenax.Result.to_dict` is kept (so fields added to
+    the Result appear automatically), except ``positions``, which is reported
+    as ``y`` (the N heights, ends excluded). Non-finite numbers become ``null``.
+
+    Args:
+        result: a :class:`catenax.Result` of a chain run.
+        params: the run's parameters (n, spring, length, mass_g, lr, dtype, ...).
+
+    Returns:
+        A JSON-ready dict with keys ``method``, ``status``, ``converged``,
+        ``steps``, ``energy``, ``grad_max``, ``message``, ..., ``y``, ``params``.
+
+    Example:
+        >>> import catenax, jax.numpy as jnp
+        >>> r = catenax.minimize(catenax.chain_energy, jnp.zeros(3), 5.0, 0.8, 0.1,
+        ...                      method="gd", max_steps=5, tol=None)
+        >>> d = result_json(r, {"n": 3})
+        >>> d["status"], len(d["y"]), d["params"]
+        ('max_steps', 3, {'n': 3})
+    """
+    from .output import to_jsonable
+
+    d = result.to_dict()
+    y = d.pop("positions")
+    return to_jsonable({**d, "y": y, "params": params})
+
+
+def _print_summary(data: dict) -> None:
+    p = data["params"]
+    typer.echo(
+        f"catenax relax: n={p['n']} spring={p['spring']:g} length={p['length']:g} "
+        f"mass_g={p['mass_g']:g}, method {data['method']}, {p['dtype']}"
+    )
+    rows = [
+        ("status", data["status"]),
+        ("steps", data["steps"]),
+        ("energy", f"{data['energy']:.12g}" if data["energy"] is not None else "nan"),
+        ("max|grad E|", f"{data['grad_max']:.3g}" if data["grad_max"] is not None else "nan"),
+        ("lowest y", f"{min(data['y']):.9g}" if data["y"] else "-"),
+    ]
+    for key, value in rows:
+        typer.echo(f"  {key:<12} {value}")
+    if data["status"] != "diverged":
+        typer.echo(f"  {data['message']}")
+
+
+def _save_relax_plot(path: Path, shapes, final, steps, data: dict) -> None:
+    from . import plot as cplot
+    from .output import atomic_write
+
+    fig, ax = cplot.new_figure()
+    try:
+        cplot.plot_relaxation(ax, shapes, final, steps=steps)
+        ax.text(
+            0.99,
+            0.02,
+            f"{data['method']}, {data['status']} after {data['steps']} steps",
+            transform=ax.transAxes,
+            ha="right",
+            fontsize="small",
+        )
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100))
+    finally:
+        cplot.close(fig)
+
+
+def _save_relax_animation(path: Path, shapes, steps) -> None:
+    from . import plot as cplot
+    from .output import atomic_write
+
+    fig, ax = cplot.new_figure()
+    try:
+        atomic_write(path, lambda tmp: cplot.save_chain_gif(fig, ax, shapes, steps, tmp))
+    finally:
+        cplot.close(fig)
+
+
+# --------------------------------------------------------------------------
+# catenax lesson
+# --------------------------------------------------------------------------
+
+#: The notebook's two runs: (key in summary.json, method, learning rate, figure).
+LESSON_RUNS = (
+    ("gradient_descent_eta_0.2", "gd", 0.2, "gradient_descent.png"),
+    ("adam_lr_0.1", "adam", 0.1, "adam.png"),
+)
+LESSON_STEPS = 60
+
+
+@app.command()
+def lesson(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the figures and summary.json.")
+    ] = Path("out/lesson"),
+    dtype: Annotated[
+        Dtype,
+        typer.Option("--dtype", help="Precision of the two 60-step runs (the notebook: float32)."),
+    ] = Dtype.float32,
+) -> None:
+    """Reproduce the notebook's lesson: 60 steps of gd (0.2), then 60 of adam (0.1).
+
+    Writes gradient_descent.png, adam.png, convergence.png and summary.json into
+    --out and prints a table. E* comes from a float64 solve to round-off.
+    """
+    with _guard():
+        if out.exists() and not out.is_dir():
+            raise InvalidInput(f"--out: '{out}' is a file; give a folder for the lesson's outputs")
+        out.mkdir(parents=True, exist_ok=True)
+        # x64 is needed for the exact solve; the runs keep the dtype of their y0.
+        _setup_jax(x64=True)
+
+        import jax.numpy as jnp
+        import numpy as np
+
+        import catenax
+
+        p = catenax.LESSON
+        args = (p["spring"], p["length"], p["mass_g"])
+        star = _exact_equilibrium(p["n"], args)
+        y_star = np.asarray(star.positions, dtype=float)
+        e_star = float(star.energy)
+
+        runs = {}
+        for key, method, lr, _ in LESSON_RUNS:
+            runs[key] = catenax.minimize(
+                catenax.chain_energy,
+                jnp.zeros(p["n"], dtype.value),
+                *args,
+                method=method,
+                learning_rate=lr,
+                max_steps=LESSON_STEPS,
+                tol=None,
+                record_every=1,
+            )
+
+        summary = {
+            "problem": {**p, "y0": "zeros", "dtype": dtype.value, "steps": LESSON_STEPS},
+            "equilibrium": {
+                "energy": e_star,
+                "y": y_star.tolist(),
+                "method": star.method,
+                "status": star.status,
+                "grad_max": star.grad_max,
+                "dtype": "float64",
+            },
+            "runs": {
+                key: {
+                    "method": method,
+                    "lr": lr,
+                    "steps": r.steps,
+                    "status": r.status,
+                    "energy": r.energy,
+                    "grad_max": r.grad_max,
+                    "max_abs_y_minus_ystar": float(
+                        np.max(np.abs(np.asarray(r.positions, float) - y_star))
+                    ),
+                    "y": np.asarray(r.positions).tolist(),
+                }
+                for (key, method, lr, _), r in zip(LESSON_RUNS, runs.values(), strict=True)
+            },
+            "credit": "Lesson 1: Optimization, F. Marquardt 2024 (MIT licence)",
+        }
+
+        from . import plot as cplot
+        from .output import atomic_write, to_jsonable
+
+        for (_, _, _, fname), r in zip(LESSON_RUNS, runs.values(), strict=True):
+            shapes = np.asarray(catenax.pad_ends(jnp.asarray(r.iterates)))[1:]  # after each step
+            fig, ax = cplot.new_figure()
+            cplot.plot_chain_history(ax, shapes)
+            atomic_write(out / fname, lambda tmp, fig=fig: fig.savefig(tmp, dpi=100))
+            cplot.close(fig)
+
+        fig, axes = cplot.plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+        labels = {"gradient_descent_eta_0.2": "gd, η = 0.2", "adam_lr_0.1": "adam, lr = 0.1"}
+        hist = {labels[k]: r for k, r in runs.items()}
+        cplot.plot_convergence(axes[0], hist, quantity="energy", e_star=e_star)
+        cplot.plot_convergence(axes[1], hist, quantity="grad")
+        fig.suptitle(f"Lesson chain, {dtype.value}: convergence of the first {LESSON_STEPS} steps")
+        atomic_write(out / "convergence.png", lambda tmp: fig.savefig(tmp, dpi=100))
+        cplot.close(fig)
+
+        text = json.dumps(to_jsonable(summary), indent=1) + "\n"
+        atomic_write(out / "summary.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+        _print_lesson_table(summary, out)
+        raise typer.Exit(EXIT_OK)
+
+
+def _exact_equilibrium(n: int, args: tuple):
+    """E* and y* of the lesson chain in float64, solved to round-off."""
+    import jax.numpy as jnp
+
+    import catenax
+
+    # Gradient descent is slow but certain here (the lesson's chain is strictly
+    # convex); ~2e4 steps, a fraction of a second under jit.
+    return catenax.minimize(
+        catenax.chain_energy,
+        jnp.zeros(n, jnp.float64),
+        *args,
+        method="gd",
+        learning_rate=0.2,
+        tol=1e-12,
+        max_steps=200_000,
+    )
+
+
+def _print_lesson_table(summary: dict, out: Path) -> None:
+    eq = summary["equilibrium"]
+    typer.echo(
+        f"Lesson 1 chain: N={summary['problem']['n']}, K={summary['problem']['spring']:g}, "
+        f"l={summary['problem']['length']:g}, mg={summary['problem']['mass_g']:g}, "
+        f"{summary['problem']['dtype']}; E* = {eq['energy']:.12g}"
+    )
+    cols = ("steps", 5), ("energy", 14), ("E - E*", 10), ("max|∇E|", 10), ("max|y-y*|", 10)
+    typer.echo(f"  {'run':<26}" + "".join(f" {c:>{w}}" for c, w in cols))
+    for key, r in summary["runs"].items():
+        typer.echo(
+            f"  {key:<26} {r['steps']:>5} {r['energy']:>14.9f} {r['energy'] - eq['energy']:>10.3g} "
+            f"{r['grad_max']:>10.3g} {r['max_abs_y_minus_ystar']:>10.3g}"
+        )
+    typer.echo(f"wrote {out}/: gradient_descent.png adam.png convergence.png summary.json")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the ``catenax`` command line (the console-script entry point).
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``).
+
+    Example:
+        >>> main(["--version"])  # doctest: +SKIP
+        catenax 0.1.0
+    """
+    app(args=argv if argv is not None else sys.argv[1:], prog_name="catenax")
