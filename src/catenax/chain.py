@@ -78,7 +78,7 @@ def chain_energy(y, spring, length, mass_g):
         >>> e = chain_energy(jnp.zeros(20), 5.0, 0.8, 0.1)
         >>> round(float(e), 6)  # 21 springs stretched from 0.8 to 1
         2.1
-        >>> jax.grad(chain_energy)(jnp.zeros(3), 5.0, 0.8, 0.1).tolist()
+        >>> [round(float(v), 6) for v in jax.grad(chain_energy)(jnp.zeros(3), 5.0, 0.8, 0.1)]
         [0.1, 0.1, 0.1]
     """
     _, s = _stretched_lengths(y)
