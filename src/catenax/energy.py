@@ -1,0 +1,438 @@
+"""Energy of a spring network: Hooke springs with rest length, gravity, point loads.
+
+.. math::
+
+    E(x) = \\sum_{s=(i,j)} \\tfrac12 k_s\\, e_s^2
+           \\;-\\; \\sum_i m_i\\, g \\cdot x_i \\;-\\; \\sum_i f_i \\cdot x_i,
+    \\qquad e_s = \\lVert x_j - x_i \\rVert - l_s,
+
+with ``e_s`` replaced by ``max(e_s, 0)`` for tension-only springs
+(``net.cables``). The scalar spring law (:func:`spring_energy`,
+:func:`spring_tension`) is kept apart from the code that gathers node
+positions and sums it over the springs (:func:`network_energy`), as in
+jax-md. Everything is pure JAX: ``jit``, ``grad`` and ``vmap`` work, also over
+the network (a pytree) itself.
+
+The Hessian is sparse: spring s = (i, j) contributes one d x d block
+
+.. math::
+
+    K_s = k_s \\left[\\left(1 - \\frac{l_s}{L_s}\\right) I
+          + \\frac{l_s}{L_s}\\, u_s u_s^T\\right],
+    \\qquad u_s = \\frac{x_j - x_i}{L_s},
+
+added at (i, i) and (j, j) and subtracted at (i, j) and (j, i) (``K_s = k_s I``
+for zero rest length, ``0`` for a slack cable). :func:`hessian_blocks`,
+:func:`hessian_coo`, :func:`hessian_diagonal` and :func:`hessian_matvec` give it
+in closed form; gravity and loads are linear and add nothing.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+__all__ = [
+    "applied_forces",
+    "force_scale",
+    "hessian_blocks",
+    "hessian_coo",
+    "hessian_diagonal",
+    "hessian_matvec",
+    "network_energy",
+    "node_forces",
+    "reactions",
+    "spring_energy",
+    "spring_lengths",
+    "spring_tension",
+    "tensions",
+]
+
+
+# ----------------------------------------------------------- the scalar law
+
+
+def _safe_sqrt(s):
+    """sqrt with a zero (not NaN) derivative at 0."""
+    pos = s > 0
+    return jnp.where(pos, jnp.sqrt(jnp.where(pos, s, 1.0)), 0.0)
+
+
+def spring_energy(length_sq, rest_length, stiffness, tension_only=False):
+    """Hooke's law with a rest length, elementwise: ``k/2 (L - l)^2``.
+
+    Written in the squared length ``L^2`` so that a zero-rest-length spring is
+    the smooth ``k/2 L^2`` even where its two nodes coincide.
+
+    Args:
+        length_sq: squared spring lengths ``L^2``, any shape.
+        rest_length: rest lengths ``l`` (broadcast with ``length_sq``).
+        stiffness: spring constants ``k``.
+        tension_only: if true, ``k/2 max(L - l, 0)^2`` (a cable goes slack).
+
+    Returns:
+        Energies, the broadcast shape.
+
+    Example:
+        >>> float(spring_energy(4.0, 1.0, 2.0))  # L = 2, l = 1, k = 2
+        1.0
+        >>> float(spring_energy(0.25, 1.0, 2.0, tension_only=True))
+        0.0
+    """
+    length = _safe_sqrt(length_sq)
+    ext = length - rest_length
+    if tension_only:
+        ext = jnp.maximum(ext, 0.0)
+    return jnp.where(rest_length == 0, 0.5 * stiffness * length_sq, 0.5 * stiffness * ext * ext)
+
+
+def spring_tension(length, rest_length, stiffness, tension_only=False):
+    """Axial force ``k (L - l)`` of springs, positive in tension, elementwise.
+
+    Args:
+        length: spring lengths ``L``.
+        rest_length: rest lengths ``l``.
+        stiffness: spring constants ``k``.
+        tension_only: if true, 0 where ``L < l`` (a slack cable).
+
+    Returns:
+        Tensions, the broadcast shape.
+
+    Example:
+        >>> float(spring_tension(1.5, 1.0, 10.0)), float(spring_tension(0.5, 1.0, 10.0, True))
+        (5.0, 0.0)
+    """
+    t = stiffness * (length - rest_length)
+    return jnp.maximum(t, 0.0) if tension_only else t
+
+
+# ------------------------------------------------------ summed over a network
+
+
+def _spring_vectors(x, net):
+    return x[net.springs[:, 1]] - x[net.springs[:, 0]]
+
+
+def spring_lengths(x, net):
+    """Length of each spring at positions ``x``.
+
+    Args:
+        x: node positions, shape ``(n, d)``.
+        net: the :class:`~catenax.Network`.
+
+    Returns:
+        Lengths, shape ``(m,)``.
+
+    Example:
+        >>> import catenax
+        >>> net = catenax.chain_network(2)
+        >>> catenax.spring_lengths(net.positions, net).tolist()
+        [1.0, 1.0, 1.0]
+    """
+    v = _spring_vectors(x, net)
+    return _safe_sqrt(jnp.sum(v * v, axis=-1))
+
+
+def applied_forces(net):
+    """External forces on the nodes: weights ``mass * gravity`` plus point loads.
+
+    Args:
+        net: the network.
+
+    Returns:
+        Forces, shape ``(n, d)``.
+
+    Example:
+        >>> import catenax
+        >>> catenax.applied_forces(catenax.chain2d(1, mass=2.0, gravity=10.0))[1].tolist()
+        [0.0, -20.0]
+    """
+    return net.mass[:, None] * net.gravity[None, :] + net.loads
+
+
+def network_energy(x, net):
+    """Potential energy of a spring network at node positions ``x``.
+
+    ``E = sum_s k_s/2 (L_s - l_s)^2 - sum_i (m_i g + f_i) . x_i`` (tension-only
+    springs when ``net.cables``). Fixed nodes are not special here: hold them
+    with ``free=free_mask(net)`` in :func:`catenax.minimize`.
+
+    Attributes read by the driver and solvers: ``network_energy.force_scale``
+    (:func:`force_scale`), ``network_energy.hessian_diagonal``
+    (:func:`hessian_diagonal`), ``network_energy.hessian_blocks``
+    (:func:`hessian_blocks`) and ``network_energy.hessian_matvec``.
+
+    Args:
+        x: node positions, shape ``(n, d)``.
+        net: the :class:`~catenax.Network` (a pytree: may be batched under ``vmap``).
+
+    Returns:
+        The scalar energy.
+
+    Example:
+        >>> import catenax, jax
+        >>> net = catenax.chain2d(10, span=1.0)
+        >>> r = catenax.minimize(catenax.network_energy, net.positions, net,
+        ...                      free=catenax.free_mask(net), method="adam",
+        ...                      max_steps=20, tol=None)
+        >>> r.positions.shape
+        (12, 2)
+    """
+    v = _spring_vectors(x, net)
+    e_springs = spring_energy(jnp.sum(v * v, axis=-1), net.rest_length, net.stiffness, net.cables)
+    return jnp.sum(e_springs) - jnp.sum(applied_forces(net) * x)
+
+
+def tensions(x, net):
+    """Axial force in each spring, positive in tension (0 for a slack cable).
+
+    Args:
+        x: node positions, shape ``(n, d)``.
+        net: the network.
+
+    Returns:
+        Tensions, shape ``(m,)``.
+
+    Example:
+        >>> import catenax
+        >>> net = catenax.chain_network(2)  # springs of rest length 0.8 stretched to 1
+        >>> [round(t, 6) for t in catenax.tensions(net.positions, net).tolist()]
+        [1.0, 1.0, 1.0]
+    """
+    return spring_tension(spring_lengths(x, net), net.rest_length, net.stiffness, net.cables)
+
+
+def node_forces(x, net):
+    """Resultant force on each node from its springs, weight and load: ``-grad E``.
+
+    Zero at every free node in equilibrium.
+
+    Args:
+        x: node positions, shape ``(n, d)``.
+        net: the network.
+
+    Returns:
+        Forces, shape ``(n, d)``.
+
+    Example:
+        >>> import catenax
+        >>> net = catenax.chain2d(1, mass=1.0, gravity=10.0)
+        >>> abs(catenax.node_forces(net.positions, net)[1, 0].item())  # symmetric start
+        0.0
+    """
+    return -jax.grad(network_energy)(x, net)
+
+
+def _fixed_coords(net, like):
+    fixed = net.fixed
+    if fixed.ndim == like.ndim - 1:
+        fixed = jnp.broadcast_to(fixed[..., None], like.shape)
+    return fixed
+
+
+def reactions(x, net):
+    """Forces the supports exert on the fixed nodes (zero rows at free nodes).
+
+    A support holds its node in place, so the reaction balances everything
+    else acting on it: ``R_i = -(spring forces + weight + load) = grad_i E``
+    at a fixed coordinate, and 0 at a free one. In equilibrium
+    ``sum_i R_i + sum_i (m_i g + f_i) = 0`` (springs are internal forces).
+
+    Args:
+        x: node positions, shape ``(n, d)``.
+        net: the network.
+
+    Returns:
+        Reactions, shape ``(n, d)``. Use :func:`catenax.support_nodes` for
+        the indices of the rows that can be non-zero.
+
+    Example:
+        >>> import catenax
+        >>> net = catenax.chain2d(1, mass=1.0, gravity=10.0, rest_length=0.5, span=1.0,
+        ...                       sag=0.0)
+        >>> r = catenax.reactions(net.positions, net)  # a straight chain, before relaxing
+        >>> r.shape
+        (3, 2)
+    """
+    g = jax.grad(network_energy)(x, net)
+    return jnp.where(_fixed_coords(net, x), g, 0.0)
+
+
+def force_scale(x, net):
+    """The network's force scale: the largest spring force or external force.
+
+    ``F = max(max_s |T_s|, max_i |m_i g|, max_i |f_i|)``, the scale of the
+    stopping rule ``max|grad E| <= atol + rtol * F`` of :func:`catenax.minimize`.
+
+    Args:
+        x: node positions, shape ``(n, d)``.
+        net: the network.
+
+    Returns:
+        A scalar.
+
+    Example:
+        >>> import catenax
+        >>> net = catenax.chain_network(3)
+        >>> round(float(catenax.force_scale(net.positions, net)), 6)
+        1.0
+    """
+    t = jnp.max(jnp.abs(tensions(x, net)), initial=0.0)
+    w = jnp.abs(net.mass) * jnp.sqrt(jnp.sum(net.gravity * net.gravity))
+    f = _safe_sqrt(jnp.sum(net.loads * net.loads, axis=-1))
+    return jnp.maximum(t, jnp.maximum(jnp.max(w, initial=0.0), jnp.max(f, initial=0.0)))
+
+
+# --------------------------------------------------------------- the Hessian
+
+
+def _block_parts(x, net):
+    """Per spring: unit vector u, and the coefficients a, b of K = a I + b u u^T."""
+    v = _spring_vectors(x, net)
+    s2 = jnp.sum(v * v, axis=-1)
+    length = _safe_sqrt(s2)
+    pos = length > 0
+    inv = jnp.where(pos, 1.0 / jnp.where(pos, length, 1.0), 0.0)
+    u = v * inv[:, None]
+    k, rest = net.stiffness, net.rest_length
+    ratio = rest * inv
+    a = k * (1.0 - ratio)
+    b = k * ratio
+    if net.cables:
+        taut = length >= rest
+        a = jnp.where(taut, a, 0.0)
+        b = jnp.where(taut, b, 0.0)
+    zero_rest = rest == 0
+    a = jnp.where(zero_rest, k, a)
+    b = jnp.where(zero_rest, 0.0, b)
+    return u, a, b
+
+
+def hessian_blocks(x, net):
+    """The d x d Hessian block of each spring, in closed form.
+
+    ``K_s = k (1 - l/L) I + k (l/L) u u^T`` (``k I`` for zero rest length, 0 for
+    a slack cable). The full Hessian is the sum over springs s = (i, j) of
+    ``K_s`` at blocks (i, i) and (j, j) and ``-K_s`` at (i, j) and (j, i).
+
+    Args:
+        x: node positions, shape ``(n, d)``.
+        net: the network.
+
+    Returns:
+        Blocks, shape ``(m, d, d)``.
+
+    Example:
+        >>> import catenax
+        >>> net = catenax.chain_network(1)
+        >>> catenax.hessian_blocks(net.positions, net)[0].round(6).tolist()  # l = 0.8, L = 1
+        [[5.0, 0.0], [0.0, 1.0]]
+    """
+    u, a, b = _block_parts(x, net)
+    eye = jnp.eye(x.shape[-1], dtype=x.dtype)
+    return a[:, None, None] * eye[None, :, :] + b[:, None, None] * (u[:, :, None] * u[:, None, :])
+
+
+def hessian_coo(x, net, free=None):
+    """The sparse Hessian as COO triplets (duplicates add up), without scipy.
+
+    Coordinates are flattened row-major: coordinate ``a`` of node ``i`` is
+    index ``i * d + a``. Each spring gives ``4 d^2`` entries. With ``free``
+    (the mask of :func:`catenax.free_mask`), entries in a fixed row or column
+    are zeroed and ``n * d`` diagonal entries ``1 - free`` are appended, so
+    the matrix is the free-free Hessian with an identity on the fixed
+    coordinates (ready for a sparse direct solve).
+
+    Args:
+        x: node positions, shape ``(n, d)``.
+        net: the network.
+        free: optional mask of shape ``(n, d)``.
+
+    Returns:
+        ``(rows, cols, values)``, each of shape ``(4 m d^2,)`` (plus ``n d``
+        with ``free``); e.g. ``scipy.sparse.coo_array((values, (rows, cols)))``.
+
+    Example:
+        >>> import catenax, numpy as np
+        >>> net = catenax.chain2d(3)
+        >>> r, c, v = catenax.hessian_coo(net.positions, net)
+        >>> H = np.zeros((10, 10)); np.add.at(H, (r, c), v)
+        >>> bool(np.allclose(H, H.T))
+        True
+    """
+    n, d = x.shape
+    blocks = hessian_blocks(x, net)  # (m, d, d)
+    i, j = net.springs[:, 0], net.springs[:, 1]
+    row_nodes = jnp.stack([i, j, i, j])  # (4, m)
+    col_nodes = jnp.stack([i, j, j, i])
+    sign = jnp.asarray([1.0, 1.0, -1.0, -1.0], x.dtype)
+    ar = jnp.arange(d)
+    rows = row_nodes[:, :, None, None] * d + ar[None, None, :, None]  # (4, m, d, 1)
+    cols = col_nodes[:, :, None, None] * d + ar[None, None, None, :]  # (4, m, 1, d)
+    rows = jnp.broadcast_to(rows, (4,) + blocks.shape).ravel()
+    cols = jnp.broadcast_to(cols, (4,) + blocks.shape).ravel()
+    vals = (sign[:, None, None, None] * blocks[None, :, :, :]).ravel()
+    if free is not None:
+        f = jnp.asarray(free, x.dtype).ravel()
+        vals = vals * f[rows] * f[cols]
+        diag = jnp.arange(n * d)
+        rows = jnp.concatenate([rows, diag])
+        cols = jnp.concatenate([cols, diag])
+        vals = jnp.concatenate([vals, 1.0 - f])
+    return rows, cols, vals
+
+
+def hessian_diagonal(x, net):
+    """The diagonal of the Hessian, in closed form, shaped like ``x``.
+
+    For Jacobi preconditioning: entry (i, a) is the sum over the springs at
+    node i of ``k (1 - l/L + (l/L) u_a^2)``.
+
+    Args:
+        x: node positions, shape ``(n, d)``.
+        net: the network.
+
+    Returns:
+        The diagonal, shape ``(n, d)``.
+
+    Example:
+        >>> import catenax
+        >>> net = catenax.chain_network(1)
+        >>> catenax.hessian_diagonal(net.positions, net).round(6).tolist()
+        [[5.0, 1.0], [10.0, 2.0], [5.0, 1.0]]
+    """
+    u, a, b = _block_parts(x, net)
+    diag = a[:, None] + b[:, None] * u * u  # (m, d)
+    out = jnp.zeros_like(x)
+    return out.at[net.springs[:, 0]].add(diag).at[net.springs[:, 1]].add(diag)
+
+
+def hessian_matvec(x, net, v):
+    """Hessian-vector product ``H(x) v`` from the per-spring blocks.
+
+    Args:
+        x: node positions, shape ``(n, d)``.
+        net: the network.
+        v: a vector shaped like ``x``.
+
+    Returns:
+        ``H v``, shape ``(n, d)``.
+
+    Example:
+        >>> import catenax, jax.numpy as jnp
+        >>> net = catenax.chain2d(3)
+        >>> catenax.hessian_matvec(net.positions, net, jnp.ones_like(net.positions)).shape
+        (5, 2)
+    """
+    u, a, b = _block_parts(x, net)
+    dv = v[net.springs[:, 1]] - v[net.springs[:, 0]]
+    kv = a[:, None] * dv + (b * jnp.sum(u * dv, axis=-1))[:, None] * u
+    out = jnp.zeros_like(v)
+    return out.at[net.springs[:, 1]].add(kv).at[net.springs[:, 0]].add(-kv)
+
+
+# The driver reads these to find a force scale and the Hessian's structure.
+network_energy.force_scale = force_scale
+network_energy.hessian_diagonal = hessian_diagonal
+network_energy.hessian_blocks = hessian_blocks
+network_energy.hessian_matvec = hessian_matvec

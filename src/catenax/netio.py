@@ -1,0 +1,189 @@
+"""Result files of a relaxed network: .json, .npz, .csv and .obj, written atomically.
+
+All writers go through :func:`catenax.output.atomic_write` (a temporary file
+beside the destination, then ``os.replace``), so a reader never sees a
+half-written file and a failed write leaves an existing file untouched.
+
+* ``.json``: the dict of :func:`catenax.scenario.result_to_dict` (strict JSON).
+* ``.npz``: arrays ``positions (n, d)``, ``springs (m, 2)``, ``lengths``,
+  ``tensions``, ``reactions (n, d)`` (zero rows at free nodes),
+  ``support_nodes``, ``fixed``, ``faces`` and the scalar fields; loads with
+  ``np.load`` without pickle.
+* ``.csv``: one table with a ``kind`` column: ``node`` rows
+  (``index, x, y[, z], fixed, rx, ry[, rz]``) then ``spring`` rows
+  (``index, i, j, length, tension``); unused cells are empty.
+* ``.obj``: vertices ``v x y z`` (z = 0 in 2D), the builder's quads as faces
+  ``f`` and every spring that is not a quad edge as a line ``l`` (1-based
+  indices), for CAD.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .network import Network, fixed_coordinates
+from .output import atomic_write, check_output_path, to_jsonable
+
+__all__ = ["NETWORK_SUFFIXES", "write_network_result", "write_obj"]
+
+#: Suffixes :func:`write_network_result` can write.
+NETWORK_SUFFIXES = (".json", ".npz", ".csv", ".obj")
+
+
+def write_network_result(path: str | os.PathLike, data: Mapping[str, Any], net: Network) -> Path:
+    """Write a relaxed network's result; the suffix picks the format (see module doc).
+
+    Args:
+        path: destination ending in .json, .npz, .csv or .obj; its folder must exist.
+        data: the dict of :func:`catenax.result_to_dict` (``positions`` at least).
+        net: the network that was relaxed (springs, supports, faces).
+
+    Returns:
+        The destination as a :class:`~pathlib.Path`.
+
+    Raises:
+        ValueError: unknown suffix, missing folder, or ``positions`` of the
+            wrong shape for ``net``.
+
+    Example:
+        >>> import catenax, tempfile, pathlib
+        >>> net = catenax.net(2, 2)
+        >>> data = {"positions": net.positions.tolist()}
+        >>> p = write_network_result(pathlib.Path(tempfile.mkdtemp()) / "n.obj", data, net)
+        >>> p.read_text().splitlines()[-1]
+        'f 1 2 4 3'
+    """
+    path = check_output_path(path, NETWORK_SUFFIXES, "path")
+    x = np.asarray(data["positions"], dtype=float)
+    if x.shape != tuple(net.positions.shape):
+        raise ValueError(
+            f"positions: shape {x.shape} does not match the network's {tuple(net.positions.shape)}"
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".obj":
+        return write_obj(path, x, net)
+    plain = to_jsonable(dict(data))
+    if suffix == ".json":
+        text = json.dumps(plain, indent=1) + "\n"
+        return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    springs = np.asarray(net.springs)
+    fixed = fixed_coordinates(net)
+    reactions = np.zeros_like(x)
+    for r in data.get("reactions") or []:
+        reactions[int(r["node"])] = r["force"]
+    lengths = np.asarray(
+        data.get("lengths", np.linalg.norm(x[springs[:, 1]] - x[springs[:, 0]], axis=1)),
+        dtype=float,
+    )
+    tens = np.asarray(
+        [np.nan if t is None else t for t in data.get("tensions", [np.nan] * len(springs))],
+        dtype=float,
+    )
+    if suffix == ".npz":
+        arrays = {
+            "positions": x,
+            "springs": springs,
+            "lengths": lengths,
+            "tensions": tens,
+            "reactions": reactions,
+            "support_nodes": np.flatnonzero(fixed.any(axis=1)),
+            "fixed": fixed,
+            "faces": np.asarray(net.faces),
+        }
+        for key, value in data.items():
+            if key in arrays or key in ("reactions",):
+                continue
+            value = plain[key]
+            if value is None:
+                arrays[key] = np.asarray(np.nan)
+            elif isinstance(value, (bool, int, float, str)):
+                arrays[key] = np.asarray(value)
+            else:
+                arrays[key] = np.asarray(json.dumps(value))
+
+        def write_npz(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+
+        return atomic_write(path, write_npz)
+
+    d = x.shape[1]
+    axes = "xyz"[:d]
+    header = (
+        ["kind", "index"]
+        + list(axes)
+        + ["fixed"]
+        + [f"r{a}" for a in axes]
+        + ["i", "j", "length", "tension"]
+    )
+    blank_spring = ["", "", "", ""]
+    blank_node = [""] * (2 * d + 1)
+
+    def write_csv(tmp: Path) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            for i in range(x.shape[0]):
+                w.writerow(
+                    ["node", i]
+                    + [repr(float(v)) for v in x[i]]
+                    + [int(fixed[i].any())]
+                    + [repr(float(v)) for v in reactions[i]]
+                    + blank_spring
+                )
+            for s in range(springs.shape[0]):
+                w.writerow(
+                    ["spring", s]
+                    + blank_node
+                    + [int(springs[s, 0]), int(springs[s, 1])]
+                    + [repr(float(lengths[s])), repr(float(tens[s]))]
+                )
+
+    return atomic_write(path, write_csv)
+
+
+def write_obj(path: str | os.PathLike, x, net: Network) -> Path:
+    """Write node positions and the network's faces/lines as a Wavefront .obj file.
+
+    Args:
+        path: destination (.obj); its folder must exist.
+        x: node positions, shape ``(n, d)``.
+        net: the network (springs and ``faces``).
+
+    Returns:
+        The destination as a :class:`~pathlib.Path`.
+
+    Raises:
+        ValueError: the folder does not exist or the suffix is not .obj.
+
+    Example:
+        >>> import catenax, tempfile, pathlib
+        >>> net = catenax.chain2d(1)
+        >>> p = write_obj(pathlib.Path(tempfile.mkdtemp()) / "c.obj", net.positions, net)
+        >>> [line for line in p.read_text().splitlines() if line.startswith("l")]
+        ['l 1 2', 'l 2 3']
+    """
+    path = check_output_path(path, (".obj",), "path")
+    x = np.asarray(x, dtype=float)
+    if x.shape[1] == 2:
+        x = np.concatenate([x, np.zeros((x.shape[0], 1))], axis=1)
+    springs = np.asarray(net.springs)
+    faces = np.asarray(net.faces)
+    edges = set()
+    for f in faces:
+        for a, b in zip(f, np.roll(f, -1), strict=True):
+            edges.add((min(a, b), max(a, b)))
+    lines = [s for s in springs if (min(s), max(s)) not in edges]
+    out = ["# catenax relaxed network", f"# {len(x)} nodes, {len(springs)} springs"]
+    out += [f"v {p[0]!r} {p[1]!r} {p[2]!r}" for p in x.tolist()]
+    out += [f"l {a + 1} {b + 1}" for a, b in lines]
+    out += ["f " + " ".join(str(int(v) + 1) for v in f) for f in faces]
+    text = "\n".join(out) + "\n"
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
