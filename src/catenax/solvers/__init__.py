@@ -14,16 +14,22 @@ from typing import Any
 import optax
 
 from .base import Method, Problem
+from .fire import FIRE
 from .gd import GradientDescent
+from .lbfgs import LBFGS
+from .newton import Newton
 from .optax_method import OptaxMethod
 from .schedules import SCHEDULES, make_schedule, parse_schedule
 
 __all__ = [
     "DEFAULT_METHOD",
     "DEFAULT_LEARNING_RATE",
+    "FIRE",
     "GradientDescent",
+    "LBFGS",
     "METHODS",
     "Method",
+    "Newton",
     "OptaxMethod",
     "Problem",
     "SCHEDULES",
@@ -45,21 +51,34 @@ OPTAX_METHODS = tuple(
 )  # fmt: skip
 
 #: The method used when none is named (library and CLI).
-DEFAULT_METHOD = "gd"
+DEFAULT_METHOD = "newton"
 
-#: Built-in methods (not optax).
-BUILTIN_METHODS = ("gd",)
+#: Built-in methods (not optax). ``lbfgs`` is ours (with a line search), not optax's.
+BUILTIN_METHODS = ("newton", "lbfgs", "fire", "gd")
 
 #: Every method name :func:`resolve_method` accepts.
 METHODS = BUILTIN_METHODS + OPTAX_METHODS
 
-#: The learning rate used when none is given: the notebook's values.
-DEFAULT_LEARNING_RATE = {"gd": 0.2, "sgd": 0.2}
+#: The learning rate used when none is given: the notebook's values; for ``fire``
+#: it is the initial time step dt. ``newton`` and ``lbfgs`` take no learning rate
+#: (their steps come from the Hessian or a line search); one given is ignored.
+DEFAULT_LEARNING_RATE = {"gd": 0.2, "sgd": 0.2, "fire": 0.1}
 _OTHER_DEFAULT_LR = 0.1
 
 
 def default_learning_rate(name: str) -> float:
-    """The default step size of a named method (0.2 for gd/sgd, 0.1 otherwise)."""
+    """The default step size of a named method (0.2 for gd/sgd, 0.1 otherwise).
+
+    Args:
+        name: a method name.
+
+    Returns:
+        The default learning rate (the initial time step for ``fire``).
+
+    Example:
+        >>> default_learning_rate("gd")
+        0.2
+    """
     return DEFAULT_LEARNING_RATE.get(name, _OTHER_DEFAULT_LR)
 
 
@@ -101,15 +120,19 @@ def resolve_method(
             f"method: expected a method name, an optax GradientTransformation or a "
             f"method object with init/step, got {type(method).__name__}"
         )
+    if method in ("newton", "lbfgs"):
+        _check_lr(learning_rate)
+        return Newton() if method == "newton" else LBFGS()
     if method not in METHODS:
         raise ValueError(
             f"method: unknown method '{method}'; valid methods are: {', '.join(METHODS)}"
         )
     lr = default_learning_rate(method) if learning_rate is None else learning_rate
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr):
-        raise ValueError(f"learning_rate: {lr!r} is not a finite number; use e.g. 0.1")
-    if lr <= 0:
-        raise ValueError(f"learning_rate: {lr!r} must be > 0; use e.g. 0.1")
+    _check_lr(lr)
+    if method == "fire":
+        if schedule is not None:
+            raise ValueError("schedule: fire adapts its own time step; drop the schedule")
+        return FIRE(float(lr))
     if isinstance(schedule, str):
         schedule = parse_schedule(schedule)
     if isinstance(schedule, tuple):
@@ -118,6 +141,15 @@ def resolve_method(
     if schedule is None or callable(schedule):
         return _build(method, schedule if schedule is not None else float(lr))
     raise TypeError(f"schedule: expected a name or a callable, got {type(schedule).__name__}")
+
+
+def _check_lr(lr):
+    if lr is None:
+        return
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr):
+        raise ValueError(f"learning_rate: {lr!r} is not a finite number; use e.g. 0.1")
+    if lr <= 0:
+        raise ValueError(f"learning_rate: {lr!r} must be > 0; use e.g. 0.1")
 
 
 @functools.lru_cache(maxsize=256)
