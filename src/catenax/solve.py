@@ -200,8 +200,8 @@ def minimize(
             raise ValueError(f"{name}: {value!r} must be a finite number >= 0")
     method = resolve_method(method, learning_rate, schedule, max_steps)
     params = tuple(_as_param(p, dtype) for p in params)
-    free_mask = jnp.ones_like(x0) if free is None else jnp.asarray(free, dtype)
-    rtol_a, atol_a = jnp.asarray(tol or 0.0, dtype), jnp.asarray(atol, dtype)
+    free_mask = np.ones(x0.shape, dtype) if free is None else jnp.asarray(free, dtype)
+    rtol_a, atol_a = np.asarray(tol or 0.0, dtype), np.asarray(atol, dtype)
     key = (energy, method, max_steps, record_every, check)
     if multistart is not None:
         k = _check_int("multistart", multistart, minimum=1)
@@ -323,8 +323,12 @@ def _as_param(p, dtype):
     """Cast the floating leaves of a parameter (a number, array or pytree) to ``dtype``."""
 
     def cast(leaf):
-        a = jnp.asarray(leaf)
-        return a.astype(dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a
+        # NumPy for host values: an eager JAX op per parameter would cost more
+        # than a short jitted run.
+        a = leaf if isinstance(leaf, jax.Array) else np.asarray(leaf)
+        if jnp.issubdtype(a.dtype, jnp.floating) and a.dtype != dtype:
+            return a.astype(dtype)
+        return a
 
     return jax.tree.map(cast, p)
 
