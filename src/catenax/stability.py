@@ -65,8 +65,11 @@ def stability_verdict(energy, x, *params, free=None, lanczos_steps: int = 64) ->
     """
     if isinstance(lanczos_steps, bool) or not isinstance(lanczos_steps, int) or lanczos_steps < 1:
         raise ValueError(f"lanczos_steps: {lanczos_steps!r} must be an integer >= 1; use e.g. 64")
-    x = jnp.asarray(x)
-    mask = jnp.ones_like(x) if free is None else jnp.asarray(free, x.dtype)
+    # Host-side set-up in NumPy: each eager JAX op compiles on first use, which
+    # would dominate the start-up of a short CLI run.
+    x = x if isinstance(x, jax.Array) else np.asarray(x)
+    mask = np.ones(x.shape, x.dtype) if free is None else free
+    mask = mask if isinstance(mask, jax.Array) else np.asarray(mask, x.dtype)
     params = tuple(params)
     if getattr(energy, "hessian_tridiagonal", None) is not None and x.ndim == 1:
         lmin, lmax = _tridiagonal_extremes(energy)(x, params, mask)
