@@ -188,3 +188,20 @@ def test_to_dict_is_json_ready():
     d = json.loads(json.dumps(r.to_dict()))
     assert d["steps"] == 3 and d["status"] == "max_steps" and d["converged"] is False
     assert d["positions"] == pytest.approx(r.positions.tolist())
+
+
+def test_history_off_keeps_the_answer_and_drops_the_buffers():
+    kw = dict(method="gd", max_steps=5000, tol=1e-9)
+    a = minimize(chain_energy, jnp.zeros(20), *LESSON, **kw)
+    b = minimize(chain_energy, jnp.zeros(20), *LESSON, history=False, **kw)
+    np.testing.assert_array_equal(a.positions, b.positions)
+    assert (a.steps, a.status) == (b.steps, b.status)
+    assert len(a.energy_history) == a.steps + 1
+    assert b.energy_history.shape == (0,) and b.grad_history.shape == (0,)
+
+
+def test_stalled_without_a_stopping_test_still_explains():
+    from catenax.solve import _message
+
+    msg = _message("stalled", "newton", 7, 1e-13, None, 100)
+    assert "step 7" in msg and "no stopping test" in msg

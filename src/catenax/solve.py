@@ -127,6 +127,7 @@ def minimize(
     tol: Any = _DEFAULT,
     atol: float = 0.0,
     record_every: int | None = None,
+    history: bool = True,
     free=None,
     stability: bool = True,
     multistart: int | None = None,
@@ -154,6 +155,10 @@ def minimize(
         atol: absolute tolerance added to ``rtol * F``.
         record_every: keep every k-th iterate (the start and the final point
             are always kept when this is set); ``None`` keeps none.
+        history: keep the energy and max-gradient of every step
+            (``energy_history``, ``grad_history``: two buffers of ``max_steps + 1``
+            numbers). ``False`` keeps memory independent of ``max_steps`` (for huge
+            step budgets and batches); the histories are then empty.
         free: optional mask (1 free, 0 fixed) of the shape of ``x0``; fixed
             coordinates get zero gradient and never move.
         stability: compute the stability verdict (extreme Hessian eigenvalues,
@@ -202,7 +207,7 @@ def minimize(
     params = tuple(_as_param(p, dtype) for p in params)
     free_mask = np.ones(x0.shape, dtype) if free is None else jnp.asarray(free, dtype)
     rtol_a, atol_a = np.asarray(tol or 0.0, dtype), np.asarray(atol, dtype)
-    key = (energy, method, max_steps, record_every, check)
+    key = (energy, method, max_steps, record_every, check, bool(history))
     if multistart is not None:
         k = _check_int("multistart", multistart, minimum=1)
         scale = _perturbation_scale(x0, perturbation)
@@ -356,17 +361,17 @@ def make_problem(energy, params, free) -> Problem:
 
 
 @functools.lru_cache(maxsize=128)
-def _runner(energy, method, max_steps, record_every, check):
-    return jax.jit(_make_run(energy, method, max_steps, record_every, check))
+def _runner(energy, method, max_steps, record_every, check, history=True):
+    return jax.jit(_make_run(energy, method, max_steps, record_every, check, history))
 
 
 @functools.lru_cache(maxsize=32)
-def _batched_runner(energy, method, max_steps, record_every, check):
-    run = _make_run(energy, method, max_steps, record_every, check)
+def _batched_runner(energy, method, max_steps, record_every, check, history=True):
+    run = _make_run(energy, method, max_steps, record_every, check, history)
     return jax.jit(jax.vmap(run, in_axes=(0, None, None, None, None)))
 
 
-def _make_run(energy, method, max_steps, record_every, check):
+def _make_run(energy, method, max_steps, record_every, check, history=True):
     fscale = force_scale_fn(energy)
     n_rec = (max_steps // record_every + 2) if record_every else 0
 
@@ -384,7 +389,7 @@ def _make_run(energy, method, max_steps, record_every, check):
         def finite(x, e, g):
             return jnp.isfinite(e) & jnp.all(jnp.isfinite(x)) & jnp.all(jnp.isfinite(g))
 
-        nan = jnp.full((max_steps + 1,), jnp.nan, e0.dtype)
+        nan = jnp.full((max_steps + 1 if history else 1,), jnp.nan, e0.dtype)
         hist_e = nan.at[0].set(e0)
         hist_g = nan.at[0].set(gmax(g0))
         iters = jnp.zeros((n_rec,) + x0.shape, x0.dtype)
@@ -419,8 +424,9 @@ def _make_run(energy, method, max_steps, record_every, check):
                 lambda a, b: jnp.where(ok, a, b), new, old
             )
             x1, e1, g1 = keep((x1, e1, g1), (x, e, g))
-            he = he.at[k1].set(jnp.where(ok, e1, jnp.nan))
-            hg = hg.at[k1].set(jnp.where(ok, gmax(g1), jnp.nan))
+            if history:
+                he = he.at[k1].set(jnp.where(ok, e1, jnp.nan))
+                hg = hg.at[k1].set(jnp.where(ok, gmax(g1), jnp.nan))
             if n_rec:
                 rec = ok & ((k1 % record_every == 0) | (status != RUNNING))
                 slot = jnp.where(rec, nrec, n_rec - 1)
@@ -444,6 +450,8 @@ def _result(out, name, check, energy, params, max_steps, record_every, x0=None) 
     status = STATUSES[int(out["status"])]
     steps = int(out["steps"])
     n_hist = steps + 1 if status != "diverged" else steps
+    if np.shape(out["he"])[0] != max_steps + 1:  # history=False
+        n_hist = 0
     gm, thr = float(out["gmax"]), float(out["thr"])
     nrec = int(out["nrec"]) if record_every else 0
     # Iterates recorded in order; the final one may sit in the last slot.
@@ -481,6 +489,11 @@ def _message(status, name, steps, gm, thr, max_steps) -> str:
             f"few steps."
         )
     if status == "stalled":
+        if thr is None:
+            return (
+                f"stalled at step {steps}: {name} can make no further progress "
+                f"(max|grad E| = {gm:.3g}; no stopping test was asked for)."
+            )
         return (
             f"stalled at step {steps}: {name} can make no further progress "
             f"(max|grad E| = {gm:.3g} > tolerance {thr:.3g}); try method 'newton' or a "
