@@ -88,3 +88,15 @@ def test_compare_rows_and_histories():
     for name, h in out["histories"].items():
         assert len(h["grad_max"]) == rows[name]["steps"] + 1 == len(h["time_s"])
     assert abs(rows["newton"]["energy"] - REF["equilibrium"]["energy"]) < 1e-12
+
+
+def test_fire_scales_like_damped_dynamics_on_a_long_chain():
+    # FIRE needs O(N) steps on a chain (the slowest mode is damped critically);
+    # testing the power before the MD step instead of after it made N = 1000
+    # take ~800 000 steps.
+    r = catenax.minimize(
+        catenax.chain_energy, jnp.zeros(1000), 5.0, 0.8, 0.1,
+        method="fire", max_steps=50_000, history=False, stability=False,
+    )  # fmt: skip
+    assert r.status == "converged"
+    assert r.steps < 20_000

@@ -26,17 +26,22 @@ class FIRE:
 
     With force ``F = -grad E`` and unit masses, each step (Bitzek et al. 2006)::
 
-        P = F·v
+        v <- v + dt/2 F(x);  x <- x + dt v;  v <- v + dt/2 F(x)   (velocity Verlet)
+        P = F·v                                                  (at the new point)
         if P > 0:  v <- (1 - alpha) v + alpha |v| F/|F|
                    if n_pos > n_min: dt <- min(f_inc dt, dt_max); alpha <- f_alpha alpha
         else:      v <- 0; dt <- f_dec dt; alpha <- alpha_start; n_pos <- 0
-        v <- v + dt F;  x <- x + dt v        (semi-implicit Euler)
+
+    Testing the power after the MD step (as jax-md does), not before it, matters:
+    on the lesson chain with N = 1000 the other order needs ~800 000 steps, this
+    one ~5 000. Velocity Verlet is stable only for ``dt < 2 / sqrt(lambda_max)``
+    (0.45 on stretched chains with K = 5), hence the default ``dt_max = 4 dt``.
 
     Fixed coordinates have zero force and zero velocity, so they never move.
 
     Args:
         dt: initial time step (``learning_rate`` of the driver; default 0.1).
-        dt_max: largest time step (default ``10 * dt``).
+        dt_max: largest time step (default ``4 * dt``, jax-md's 0.4 for dt = 0.1).
         n_min: steps of positive power before ``dt`` may grow (5).
         f_inc: growth factor of ``dt`` (1.1).
         f_dec: shrink factor of ``dt`` after an uphill step (0.5).
@@ -84,9 +89,13 @@ class FIRE:
 
     def step(self, problem: Problem, x, e, g, state, k):
         dtype = x.dtype
-        dt_max = jnp.asarray(10 * self.dt if self.dt_max is None else self.dt_max, dtype)
-        f = -g
+        dt_max = jnp.asarray(4 * self.dt if self.dt_max is None else self.dt_max, dtype)
         v, dt, alpha, n_pos = state
+        v = v - 0.5 * dt * g
+        x1 = x + dt * v
+        e1, g1 = problem.value_and_grad(x1)
+        v = (v - 0.5 * dt * g1) * problem.free
+        f = -g1
         power = jnp.vdot(f, v)
         fn = jnp.linalg.norm(f.ravel())
         vn = jnp.linalg.norm(v.ravel())
@@ -99,7 +108,4 @@ class FIRE:
         alpha = jnp.where(up, jnp.where(grow, alpha * self.f_alpha, alpha), self.alpha_start)
         alpha = alpha.astype(dtype)
         n_pos = jnp.where(up, n_pos + 1, 0).astype(jnp.int32)
-        v = (v + dt * f) * problem.free
-        x1 = x + dt * v
-        e1, g1 = problem.value_and_grad(x1)
         return x1, e1, g1, FireState(v, dt, alpha, n_pos), no_stall()
