@@ -40,9 +40,9 @@ def main(out=IMG):
 
     fig = plt.figure(figsize=(7, 6))
     ax = fig.add_subplot(projection="3d")
-    plot_network_3d(ax, x, net, linewidth=0.6)
-    ax.view_init(elev=12, azim=-60)
-    ax.set_title("Cloth draped over two rods (colour: spring force)")
+    plot_network_3d(ax, x, net)
+    ax.view_init(elev=22, azim=-55)
+    ax.set_title("Cloth draped over two rods (colour: tension)")
     fig.savefig(out, dpi=100)
     print(f"wrote {out}")
     return r

@@ -240,6 +240,10 @@ BAD_INPUTS = [
     (["--plot", "NEW/x.jpg"], "--plot"),
     (["--animate", "NEW/x.mp4"], "--animate"),
     (["--animate", "NEW/nodir/x.gif"], "--animate"),
+    (["--multistart", "0"], "--multistart"),
+    (["--multistart", "2.5"], "--multistart"),
+    (["--seed", "abc"], "--seed"),
+    (["--seed", "99999999999999999999"], "--seed"),
 ]
 
 
@@ -394,3 +398,94 @@ def test_cli_module_does_not_import_plotting_or_scipy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------
+# Stability verdict, multistart, compare (issue 3)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("length", ["0.8", "1.0", "1.2"])
+def test_default_method_reaches_a_stable_minimum(invoke, length):
+    """Issue 3's done-when: ``catenax relax`` with no method converges and says stable."""
+    res = invoke("relax", "--length", length, "--json")
+    assert res.exit_code == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["method"] == catenax.solvers.DEFAULT_METHOD
+    assert data["status"] == "converged" and data["stable"] is True
+    assert data["min_eigenvalue"] > 0
+    assert data["gd_step_max"] == pytest.approx(2.0 / data["max_eigenvalue"])
+    res = invoke("relax", "--length", length)
+    assert "stable minimum" in res.stdout
+    assert f"2/λmax = {data['gd_step_max']:.4g}" in res.stdout
+
+
+def test_multistart_lists_distinct_minima(invoke):
+    args = ["relax", "--length", "1.2", "--multistart", "16", "--seed", "0"]
+    res = invoke(*args, "--json")
+    assert res.exit_code == 0, res.stderr
+    data = json.loads(res.stdout)
+    minima = data["minima"]
+    assert len(minima) > 1
+    assert {"energy", "count", "symmetric"} <= set(minima[0])
+    assert [m["energy"] for m in minima] == sorted(m["energy"] for m in minima)
+    assert data["energy"] == pytest.approx(minima[0]["energy"], abs=1e-9)
+    assert sum(m["count"] for m in minima) <= 16
+    assert data["stable"] is True and data["status"] == "converged"
+    assert data["params"]["multistart"] == 16 and data["params"]["seed"] == 0
+    lib = catenax.minimize(
+        catenax.chain_energy, jnp.zeros(20), 5.0, 1.2, 0.1, multistart=16, seed=0
+    )  # the library's result, field for field
+    assert_json_matches(data, lib)
+    # the terminal lists the same minima in a table
+    res = invoke(*args)
+    assert res.exit_code == 0, res.stderr
+    assert "distinct stable minima found by 16 starts" in res.stdout
+    rows = [line.split() for line in res.stdout.splitlines()]
+    table = [r for r in rows if len(r) == 5 and r[0].isdigit()]
+    assert len(table) == len(minima)
+    assert [int(r[2]) for r in table] == [m["count"] for m in minima]
+
+
+def test_compare_prints_table_and_writes_figure(invoke, tmp_path):
+    png = tmp_path / "compare.png"
+    res = invoke("compare", "--plot", png)
+    assert res.exit_code == 0, res.stderr
+    lines = res.stdout.splitlines()
+    header = next(line for line in lines if "method" in line and "status" in line)
+    for col in ("steps", "time", "energy", "max|∇E|"):
+        assert col in header
+    methods = [line.split()[0] for line in lines if line.startswith("  ") and "method" not in line]
+    assert {"gd", "adam", "lbfgs", "fire", "newton"} <= set(methods)
+    newton = next(line for line in lines if line.split()[:1] == ["newton"])
+    assert newton.split()[-1] == "converged"
+    assert png.read_bytes()[:8] == PNG_MAGIC
+    # machine output: the library's rows
+    res = invoke("compare", "--methods", "newton,lbfgs", "--json")
+    assert res.exit_code == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert [r["method"] for r in data["rows"]] == ["newton", "lbfgs"]
+    assert all(r["status"] == "converged" for r in data["rows"])
+    assert data["problem"]["n"] == 20 and data["problem"]["tol"] == 1e-10
+
+
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (["--methods", "gd,nosuch"], "--methods"),
+        (["--methods", "gd,,adam"], "--methods"),
+        (["--methods", "gd,gd"], "--methods"),
+        (["--lr", "adam=0"], "--lr"),
+        (["--lr", "lion=0.1"], "--lr"),
+        (["--steps", "0"], "--steps"),
+        (["--tol", "-1"], "--tol"),
+        (["--length", "0"], "--length"),
+        (["--plot", "NEW/x.jpg"], "--plot"),
+    ],
+)
+def test_compare_bad_input(invoke, tmp_path, args, option):
+    args = [a.replace("NEW", str(tmp_path)) for a in args]
+    res = invoke("compare", *args)
+    assert res.exit_code == 2, res.output
+    assert option in res.stderr and res.stdout == ""
+    assert list(tmp_path.iterdir()) == []

@@ -51,6 +51,8 @@ OPTION_NAMES = {
     "schedule": "--schedule",
     "max_steps": "--steps",
     "tol": "--tol",
+    "multistart": "--multistart",
+    "seed": "--seed",
 }
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
@@ -211,14 +213,55 @@ def _record_every(n: int, steps: int, budget: int = 2_000_000) -> int:
     return max(1, math.ceil((steps + 1) * n / budget))
 
 
+#: Options that describe the lesson's chain; they cannot be combined with a scenario file.
+CHAIN_OPTIONS = ("--n", "--spring", "--length", "--mass-g")
+
+
+def _check_multistart(multistart: int | None, seed: int | None) -> None:
+    if multistart is not None and multistart < 1:
+        raise InvalidInput(
+            f"--multistart: {multistart} must be an integer >= 1; use e.g. --multistart 16"
+        )
+    if seed is not None and not -(2**63) <= seed < 2**63:
+        raise InvalidInput(f"--seed: {seed} is out of range; use an integer such as --seed 0")
+
+
 @app.command()
 def relax(
-    n: Annotated[int, typer.Option("--n", help="Number of masses (>= 1).")] = _N,
-    spring: Annotated[float, typer.Option("--spring", help="Spring constant K (>= 0).")] = _SPRING,
-    length: Annotated[float, typer.Option("--length", help="Rest length l (> 0).")] = _LENGTH,
-    mass_g: Annotated[float, typer.Option("--mass-g", help="Weight mg of each mass (>= 0).")] = (
-        _MASS_G
-    ),
+    scenario: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A scenario file (.toml or .json) describing a spring network; without "
+            "it, the lesson's chain is relaxed. Options given here override its [solver] "
+            "table.",
+            show_default=False,
+            metavar="SCENARIO",
+        ),
+    ] = None,
+    n: Annotated[
+        int | None,
+        typer.Option("--n", help=f"Number of masses (>= 1). [default: {_N}]", show_default=False),
+    ] = None,
+    spring: Annotated[
+        float | None,
+        typer.Option(
+            "--spring", help=f"Spring constant K (>= 0). [default: {_SPRING}]", show_default=False
+        ),
+    ] = None,
+    length: Annotated[
+        float | None,
+        typer.Option(
+            "--length", help=f"Rest length l (> 0). [default: {_LENGTH}]", show_default=False
+        ),
+    ] = None,
+    mass_g: Annotated[
+        float | None,
+        typer.Option(
+            "--mass-g",
+            help=f"Weight mg of each mass (>= 0). [default: {_MASS_G}]",
+            show_default=False,
+        ),
+    ] = None,
     method: Annotated[
         str | None,
         typer.Option(
@@ -240,7 +283,14 @@ def relax(
             "warmup_cosine_decay, linear; parameters as 'name:key=value,...'.",
         ),
     ] = None,
-    steps: Annotated[int, typer.Option("--steps", help="Largest number of steps (>= 1).")] = 10_000,
+    steps: Annotated[
+        int | None,
+        typer.Option(
+            "--steps",
+            help="Largest number of steps (>= 1). [default: 10000, or the scenario's max_steps]",
+            show_default=False,
+        ),
+    ] = None,
     tol: Annotated[
         str | None,
         typer.Option(
@@ -251,21 +301,47 @@ def relax(
         ),
     ] = None,
     dtype: Annotated[Dtype, typer.Option("--dtype", help="Precision.")] = Dtype.float64,
+    multistart: Annotated[
+        int | None,
+        typer.Option(
+            "--multistart",
+            help="Run K randomly perturbed starts as one batch; report the lowest stable "
+            "minimum and list the distinct minima (for non-convex cases, e.g. --length 1.2).",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            help="Random seed of the --multistart perturbations. [default: 0]",
+            show_default=False,
+        ),
+    ] = None,
     plot: Annotated[
         Path | None,
-        typer.Option("--plot", help="Save the final shape (and faint intermediates): png/svg/pdf."),
+        typer.Option(
+            "--plot",
+            help="Save a figure: the final chain shape (and faint intermediates), or the "
+            "network coloured by tension: png/svg/pdf.",
+        ),
     ] = None,
     animate: Annotated[
-        Path | None, typer.Option("--animate", help="Save a GIF of the chain relaxing.")
+        Path | None,
+        typer.Option("--animate", help="Save a GIF of the chain or network relaxing."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Save the result: .json, .npz or .csv.")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Save the result: .json, .npz or .csv (.obj too for a scenario).",
+        ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as one JSON object on stdout.")
     ] = False,
 ) -> None:
-    """Relax a hanging chain from y = 0 and report its equilibrium.
+    """Relax the lesson's chain from y = 0, or the network of a SCENARIO file.
 
     Output files are written atomically, and only when the run did not diverge.
     Exit codes: 0 finished (converged or step budget used), 1 diverged, 2 invalid input.
@@ -273,9 +349,44 @@ def relax(
     with _guard():
         # --- validate everything before running anything -------------------
         _check_lr(lr)
-        if steps < 1:
+        if steps is not None and steps < 1:
             raise InvalidInput(f"--steps: {steps} must be >= 1; use e.g. --steps 10000")
+        _check_multistart(multistart, seed)
         tol_given, tol_value = _parse_tol(tol)
+        if scenario is not None:
+            given = [
+                opt
+                for opt, value in zip(CHAIN_OPTIONS, (n, spring, length, mass_g), strict=True)
+                if value is not None
+            ]
+            if given:
+                raise InvalidInput(
+                    f"{given[0]}: is an option of the lesson's chain and cannot be used with "
+                    f"a scenario file ('{scenario}'); set the structure in the file's "
+                    f"[structure] table instead, or drop the scenario file"
+                )
+            from .cli_network import relax_scenario
+
+            relax_scenario(
+                scenario,
+                overrides=dict(
+                    method=method, learning_rate=lr, schedule=schedule, max_steps=steps,
+                    multistart=multistart, seed=seed,
+                ),
+                tol_given=tol_given,
+                tol_value=tol_value,
+                dtype=dtype.value,
+                plot=plot,
+                animate=animate,
+                out=out,
+                as_json=as_json,
+            )  # fmt: skip
+            return  # pragma: no cover - relax_scenario always exits
+        n = _N if n is None else n
+        spring = _SPRING if spring is None else spring
+        length = _LENGTH if length is None else length
+        mass_g = _MASS_G if mass_g is None else mass_g
+        steps = 10_000 if steps is None else steps
         from .output import RESULT_SUFFIXES
 
         _check_outputs(
@@ -308,6 +419,9 @@ def relax(
         kwargs: dict[str, Any] = {}
         if tol_given:
             kwargs["tol"] = tol_value
+        if multistart is not None:
+            kwargs["multistart"] = multistart
+            kwargs["seed"] = 0 if seed is None else seed
         want_frames = plot is not None or animate is not None
         result = catenax.minimize(
             catenax.chain_energy,
@@ -335,6 +449,8 @@ def relax(
             "tol": tol_value,
             "dtype": dtype.value,
         }
+        if multistart is not None:
+            params.update(multistart=multistart, seed=kwargs["seed"])
         data = result_json(result, params)
         diverged = result.status == "diverged"
         note = (lambda s: typer.echo(s, err=True)) if as_json else typer.echo
@@ -397,6 +513,83 @@ def result_json(result, params: dict) -> dict:
     return to_jsonable({**d, "y": y, "params": params})
 
 
+def _number(value, fmt: str) -> str:
+    return "nan" if value is None else format(value, fmt)
+
+
+def verdict_lines(data: dict) -> list[tuple[str, str]]:
+    """Rows of the human summary for the stability verdict of a result's JSON.
+
+    Args:
+        data: a result dict with ``status`` and, where the verdict ran,
+            ``stable``, ``min_eigenvalue`` and ``gd_step_max``.
+
+    Returns:
+        ``(label, text)`` rows: the verdict (stable minimum, saddle, or not a
+        minimum) and the largest stable gradient-descent step ``2/lambda_max``;
+        empty when the result has no verdict (e.g. a diverged run).
+
+    Example:
+        >>> rows = verdict_lines({"status": "converged", "stable": True,
+        ...                       "min_eigenvalue": 0.0463, "gd_step_max": 0.2387})
+        >>> rows[0]
+        ('verdict', 'stable minimum (lowest Hessian eigenvalue 0.0463 > 0)')
+        >>> rows[1][1]
+        '2/λmax = 0.2387 (largest stable gradient-descent step)'
+    """
+    stable = data.get("stable")
+    if stable is None:
+        return []
+    lam = _number(data.get("min_eigenvalue"), ".4g")
+    if data["status"] == "saddle":
+        text = f"saddle point, not a minimum (lowest Hessian eigenvalue {lam} < 0)"
+    elif stable and data["status"] == "converged":
+        text = f"stable minimum (lowest Hessian eigenvalue {lam} > 0)"
+    elif stable:
+        text = f"not converged; positive curvature here (lowest Hessian eigenvalue {lam} > 0)"
+    else:
+        text = f"not a minimum: negative curvature (lowest Hessian eigenvalue {lam} < 0)"
+    rows = [("verdict", text)]
+    step = data.get("gd_step_max")
+    if step is not None:
+        rows.append(("GD step max", f"2/λmax = {step:.4g} (largest stable gradient-descent step)"))
+    return rows
+
+
+def minima_table(data: dict) -> list[str]:
+    """The lines of the table of distinct minima of a multistart run.
+
+    Args:
+        data: a result dict with ``minima`` (a list of dicts with ``energy``,
+            ``count``, ``symmetric`` and ``min_eigenvalue``) and ``multistart``.
+
+    Returns:
+        The lines to print (empty when the result has no ``minima``).
+
+    Example:
+        >>> lines = minima_table({"minima": [{"energy": -9.15, "count": 3,
+        ...     "symmetric": False, "min_eigenvalue": 0.06}], "multistart": {"starts": 4}})
+        >>> lines[0]
+        'distinct stable minima found by 4 starts (best first):'
+    """
+    minima = data.get("minima")
+    if minima is None:
+        return []
+    info = data.get("multistart") or {}
+    starts = info.get("starts", "the")
+    lines = [f"distinct stable minima found by {starts} starts (best first):"]
+    if not minima:
+        return lines + ["  none: no start converged to a stable minimum"]
+    lines.append(f"  {'#':>3} {'energy':>18} {'count':>6} {'symmetric':>10} {'min eigenvalue':>15}")
+    for k, m in enumerate(minima, start=1):
+        sym = {True: "yes", False: "no"}.get(m.get("symmetric"), "-")
+        lines.append(
+            f"  {k:>3} {_number(m.get('energy'), '.12g'):>18} {m.get('count', 0):>6} "
+            f"{sym:>10} {_number(m.get('min_eigenvalue'), '.4g'):>15}"
+        )
+    return lines
+
+
 def _print_summary(data: dict) -> None:
     p = data["params"]
     typer.echo(
@@ -406,12 +599,15 @@ def _print_summary(data: dict) -> None:
     rows = [
         ("status", data["status"]),
         ("steps", data["steps"]),
-        ("energy", f"{data['energy']:.12g}" if data["energy"] is not None else "nan"),
-        ("max|grad E|", f"{data['grad_max']:.3g}" if data["grad_max"] is not None else "nan"),
+        ("energy", _number(data["energy"], ".12g")),
+        ("max|grad E|", _number(data["grad_max"], ".3g")),
         ("lowest y", f"{min(data['y']):.9g}" if data["y"] else "-"),
+        *verdict_lines(data),
     ]
     for key, value in rows:
         typer.echo(f"  {key:<12} {value}")
+    for line in minima_table(data):
+        typer.echo(f"  {line}")
     if data["status"] != "diverged":
         typer.echo(f"  {data['message']}")
 
@@ -593,6 +789,11 @@ def _print_lesson_table(summary: dict, out: Path) -> None:
             f"{r['grad_max']:>10.3g} {r['max_abs_y_minus_ystar']:>10.3g}"
         )
     typer.echo(f"wrote {out}/: gradient_descent.png adam.png convergence.png summary.json")
+
+
+from .cli_compare import compare_command  # noqa: E402 - light (typer only)
+
+app.command("compare")(compare_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -113,6 +113,36 @@ def plot_network_2d(
     return lc
 
 
+def _face_tensions(net: Network, t):
+    """Mean tension of the springs along each quad's edges (NaN where an edge has none)."""
+    springs = np.asarray(net.springs)
+    faces = np.asarray(net.faces)
+    lookup = {(min(a, b), max(a, b)): k for k, (a, b) in enumerate(springs.tolist())}
+    out = np.full(len(faces), np.nan)
+    for f, quad in enumerate(faces.tolist()):
+        ks = [
+            lookup.get((min(a, b), max(a, b)))
+            for a, b in zip(quad, quad[1:] + quad[:1], strict=True)
+        ]
+        ks = [k for k in ks if k is not None]
+        if ks:
+            out[f] = float(np.mean(t[ks]))
+    return out
+
+
+def _is_sheet(net: Network) -> bool:
+    """A sheet (cloth): quads, and springs across them (shear or bending), not only edges."""
+    faces = np.asarray(net.faces)
+    if faces.size == 0:
+        return False
+    edges = {
+        (min(a, b), max(a, b))
+        for quad in faces.tolist()
+        for a, b in zip(quad, quad[1:] + quad[:1], strict=True)
+    }
+    return any((min(a, b), max(a, b)) not in edges for a, b in np.asarray(net.springs).tolist())
+
+
 def plot_network_3d(
     ax,
     x,
@@ -121,8 +151,16 @@ def plot_network_3d(
     colorbar: bool = True,
     cmap: str = "viridis",
     linewidth: float = 1.2,
+    surface: bool | None = None,
 ):
-    """Draw a 3D network as a wireframe coloured by tension, supports marked.
+    """Draw a 3D network coloured by tension: a wireframe, or a surface for a sheet.
+
+    The wireframe draws every spring as a line coloured by its tension; the
+    surface (for cloth) fills each quad of ``net.faces``, coloured by the mean
+    tension of the springs along its edges, with thin grid lines on top. The
+    colour scale runs from the smallest to the largest value with a sequential
+    colour map, so small forces stay visible (a negative end of the colour bar
+    means compression). Supports are marked with red triangles.
 
     Args:
         ax: a 3D axes (``fig.add_subplot(projection="3d")``).
@@ -131,10 +169,15 @@ def plot_network_3d(
         tensions: spring forces to colour by (default: computed at ``x``).
         colorbar: add a colour bar labelled "tension".
         cmap: colour map.
-        linewidth: line width.
+        linewidth: line width of the wireframe.
+        surface: draw the quads as a surface; ``None`` (default) does so for a
+            sheet: a network with quads and springs across them (shear or
+            bending springs, as :func:`catenax.cloth` makes).
 
     Returns:
-        The :class:`~mpl_toolkits.mplot3d.art3d.Line3DCollection` of the springs.
+        The collection coloured by tension: a
+        :class:`~mpl_toolkits.mplot3d.art3d.Line3DCollection` of the springs,
+        or a :class:`~mpl_toolkits.mplot3d.art3d.Poly3DCollection` of the quads.
 
     Example:
         >>> import matplotlib; matplotlib.use("Agg")
@@ -145,14 +188,32 @@ def plot_network_3d(
         >>> plot_network_3d(ax, net.positions, net).get_array().shape
         (12,)
     """
-    from mpl_toolkits.mplot3d.art3d import Line3DCollection
+    import matplotlib as mpl
+    from mpl_toolkits.mplot3d.art3d import Line3DCollection, Poly3DCollection
 
     x = np.asarray(x, dtype=float)
     springs = np.asarray(net.springs)
     t = _tensions(x, net) if tensions is None else np.asarray(tensions, dtype=float)
-    norm, cmap = _norm(t, cmap)
-    lc = Line3DCollection(x[springs], array=t, cmap=cmap, norm=norm, linewidths=linewidth)
-    ax.add_collection3d(lc)
+    if surface is None:
+        surface = _is_sheet(net)
+    faces = np.asarray(net.faces)
+    if surface and faces.size:
+        values = _face_tensions(net, t)
+        finite = values[np.isfinite(values)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        norm = mpl.colors.Normalize(lo, hi if hi > lo else lo + 1.0)
+        coll = Poly3DCollection(
+            x[faces], array=values, cmap=cmap, norm=norm, edgecolors=(0, 0, 0, 0.25),
+            linewidths=0.3,
+        )  # fmt: skip
+        ax.add_collection3d(coll)
+        label = "tension (mean over each quad's edges)"
+    else:
+        lo, hi = float(np.min(t, initial=0.0)), float(np.max(t, initial=0.0))
+        norm = mpl.colors.Normalize(lo, hi if hi > lo else lo + 1.0)
+        coll = Line3DCollection(x[springs], array=t, cmap=cmap, norm=norm, linewidths=linewidth)
+        ax.add_collection3d(coll)
+        label = "tension"
     sup = fixed_coordinates(net).any(axis=1)
     size = 40 if sup.sum() <= 20 else 8
     ax.scatter(
@@ -167,8 +228,8 @@ def plot_network_3d(
     ax.set_ylabel("y")
     ax.set_zlabel("z")
     if colorbar:
-        ax.figure.colorbar(lc, ax=ax, label="tension", shrink=0.7)
-    return lc
+        ax.figure.colorbar(coll, ax=ax, label=label, shrink=0.7)
+    return coll
 
 
 def plot_network(ax, x, net: Network, **kwargs):
@@ -279,17 +340,39 @@ def animate_network(
         raise ValueError("iterates: need positions of shape (k, n, d) with k >= 1")
     fig, ax = _figure(net, None)
     t_all = np.stack([_tensions(f, net) for f in frames])
-    norm_t = (float(t_all.min()), float(t_all.max()))
-    lc = plot_network(ax, frames[-1], net, tensions=t_all[-1])
-    lc.set_clim(*norm_t) if norm_t[1] > norm_t[0] else None
+    coll = plot_network(ax, frames[-1], net, tensions=t_all[-1])
+    faces = np.asarray(net.faces)
+    sheet = net.dim == 3 and not hasattr(coll, "set_segments")
+    values = np.stack([_face_tensions(net, t) for t in t_all]) if sheet else t_all
+    finite = values[np.isfinite(values)]
+    if finite.size and finite.max() > finite.min():
+        coll.set_clim(float(finite.min()), float(finite.max()))
+    _fit_limits(ax, frames)
     label = ax.set_title("")
     springs = np.asarray(net.springs)
 
     def update(k):
-        lc.set_segments(frames[k][springs])
-        lc.set_array(t_all[k])
+        if sheet:
+            coll.set_verts(frames[k][faces])
+        else:
+            coll.set_segments(frames[k][springs])
+        coll.set_array(values[k])
         label.set_text(f"step {int(steps[k]) if steps is not None else k}")
-        return (lc, label)
+        return (coll, label)
 
     anim = FuncAnimation(fig, update, frames=len(frames), blit=False)
     return atomic_write(path, lambda tmp: anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi))
+
+
+def _fit_limits(ax, frames) -> None:
+    """Axis limits that hold every frame (equal scales in 3D)."""
+    lo = frames.reshape(-1, frames.shape[-1]).min(axis=0)
+    hi = frames.reshape(-1, frames.shape[-1]).max(axis=0)
+    if frames.shape[-1] == 3:
+        mid, half = (lo + hi) / 2, max(float((hi - lo).max()) / 2, 1e-9)
+        ax.set_xlim(mid[0] - half, mid[0] + half)
+        ax.set_ylim(mid[1] - half, mid[1] + half)
+        ax.set_zlim(mid[2] - half, mid[2] + half)
+    else:
+        ax.update_datalim(frames.reshape(-1, 2))
+        ax.autoscale_view()

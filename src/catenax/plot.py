@@ -26,6 +26,7 @@ __all__ = [
     "frame_indices",
     "plot_chain_history",
     "plot_convergence",
+    "plot_grad_histories",
     "plot_relaxation",
     "save_animation",
     "save_chain_gif",
@@ -154,6 +155,61 @@ def plot_convergence(ax, histories: Mapping[str, Any], *, quantity: str = "energ
     ax.set_title("energy above the minimum" if quantity == "energy" else "largest force")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(frameon=False)
+    return ax
+
+
+def plot_grad_histories(ax, histories: Mapping[str, Any], *, against: str = "step"):
+    """Plot max|∇E| of several runs against step or against wall time (log axes).
+
+    The figure of ``catenax compare``: one line per method, a dot where each
+    run ended. Against step, the x axis is linear up to 1 and logarithmic
+    beyond (``symlog``), so a 5-step Newton run and a 20 000-step gradient
+    descent both show; against time it is logarithmic (the start, at t = 0,
+    is left out).
+
+    Args:
+        ax: a matplotlib Axes.
+        histories: label -> a mapping with ``grad_max`` (max|∇E| after each
+            step, index 0 = start; ``None`` for non-finite values) and, for
+            ``against="time"``, ``time_s`` (the wall time at each step), as in
+            :func:`catenax.compare`'s ``histories``.
+        against: ``"step"`` or ``"time"``.
+
+    Returns:
+        The Axes.
+
+    Raises:
+        ValueError: unknown ``against``.
+
+    Example:
+        >>> import matplotlib.pyplot as plt
+        >>> fig, ax = plt.subplots()
+        >>> h = {"gd": {"grad_max": [1.0, 0.5, 0.25], "time_s": [0.0, 1e-6, 2e-6]}}
+        >>> _ = plot_grad_histories(ax, h, against="time")
+        >>> ax.get_xscale(), ax.get_yscale()
+        ('log', 'log')
+    """
+    if against not in ("step", "time"):
+        raise ValueError(f"against: {against!r} must be 'step' or 'time'")
+    for label, h in histories.items():
+        g = np.asarray([np.nan if v is None else v for v in h["grad_max"]], dtype=float)
+        x = np.arange(len(g), dtype=float) if against == "step" else np.asarray(h["time_s"], float)
+        keep = np.isfinite(g) & (g > 0) & ((x > 0) if against == "time" else True)
+        if not keep.any():
+            continue
+        (line,) = ax.plot(x[keep], g[keep], label=label, lw=1.6)
+        ax.plot(x[keep][-1], g[keep][-1], "o", color=line.get_color(), ms=5)
+    ax.set_yscale("log")
+    if against == "step":
+        ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_xlim(left=0)
+        ax.set_xlabel("step")
+    else:
+        ax.set_xscale("log")
+        ax.set_xlabel("wall time (s, compilation excluded)")
+    ax.set_ylabel("max |∇E|")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(frameon=False, fontsize="small")
     return ax
 
 
