@@ -494,10 +494,10 @@ def _message(status, name, steps, gm, thr, max_steps) -> str:
                 f"stalled at step {steps}: {name} can make no further progress "
                 f"(max|grad E| = {gm:.3g}; no stopping test was asked for)."
             )
+        fix = "a looser tol or float64" if name == "newton" else "method 'newton' or a looser tol"
         return (
             f"stalled at step {steps}: {name} can make no further progress "
-            f"(max|grad E| = {gm:.3g} > tolerance {thr:.3g}); try method 'newton' or a "
-            f"looser tol."
+            f"(max|grad E| = {gm:.3g} > tolerance {thr:.3g}); try {fix}."
         )
     if status == "diverged":
         if steps == 0:
