@@ -236,7 +236,9 @@ def run_catenax(n, tol, cap, method):
         return time.perf_counter() - t0
 
     per_step = max(secs(2 * probe) - secs(probe), 1e-9) / probe
-    budget = max(int(cap / per_step), probe)
+    # A method that stalls inside the probe makes per_step ~ 0: bound the budget
+    # (the driver counts steps in int32).
+    budget = min(max(int(cap / per_step), probe), 100_000_000)
     catenax.minimize(chain_energy, y0, K, L, MG, max_steps=budget, **kw)  # compile
     t0 = time.perf_counter()
     r = catenax.minimize(chain_energy, y0, K, L, MG, max_steps=budget, **kw)

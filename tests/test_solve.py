@@ -168,6 +168,7 @@ def test_free_mask_holds_coordinates():
         ({"method": "gd", "schedule": "cosine_decay:beta=2"}, "schedule"),
         ({"method": "gd", "max_steps": 0}, "max_steps"),
         ({"method": "gd", "max_steps": 2.5}, "max_steps"),
+        ({"method": "gd", "max_steps": 2**31}, "max_steps"),
         ({"method": "gd", "tol": -1.0}, "tol"),
         ({"method": "gd", "record_every": 0}, "record_every"),
     ],

@@ -45,6 +45,9 @@ DEFAULT_RTOL = {"float64": 1e-10, "float32": 1e-5, "float16": 1e-2, "bfloat16": 
 
 _DEFAULT = object()
 
+#: Steps are counted in int32 inside the jitted loop.
+_MAX_STEPS_LIMIT = 2**31 - 2
+
 
 @dataclass(frozen=True)
 class Result:
@@ -191,6 +194,11 @@ def minimize(
         (60, 'max_steps')
     """
     max_steps = _check_int("max_steps", max_steps, minimum=1)
+    if max_steps > _MAX_STEPS_LIMIT:
+        raise ValueError(
+            f"max_steps: {max_steps} is more than the loop can count "
+            f"({_MAX_STEPS_LIMIT}, int32); use a smaller budget"
+        )
     if record_every is not None:
         record_every = _check_int("record_every", record_every, minimum=1)
     x0 = jnp.asarray(x0)
