@@ -6,7 +6,6 @@ the same typer app. Subprocesses cost ~1-2 s each, so there are few of them.
 """
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from typer.testing import CliRunner
+from _cli import run_cli
 
 import catenax
 import catenax.solvers
@@ -25,30 +24,6 @@ REFERENCE = json.loads(
 )
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 GIF_MAGIC = (b"GIF87a", b"GIF89a")
-
-
-def run_cli(*args, cwd=None):
-    """Run ``python -m catenax ARGS`` in a fresh process."""
-    return subprocess.run(
-        [sys.executable, "-m", "catenax", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-
-
-@pytest.fixture
-def invoke(monkeypatch):
-    """Call the typer app in-process (no persistent JAX cache, to keep tests hermetic)."""
-    monkeypatch.setenv("CATENAX_CACHE_DIR", "off")
-    runner = CliRunner()
-
-    def _invoke(*args):
-        return runner.invoke(cli.app, [str(a) for a in args])
-
-    return _invoke
 
 
 def library_result(dtype="float64", method=None, lr=None, steps=10_000, tol="default", **kw):

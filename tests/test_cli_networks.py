@@ -6,18 +6,14 @@ compiled loops are shared between cases (so every sample scenario compiles once)
 """
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _cli import run_cli
 from PIL import Image
-from typer.testing import CliRunner
 
 import catenax
-from catenax import cli
 from catenax.cli_network import MAX_FRAMES, NETWORK_OUT_SUFFIXES
 from catenax.netio import NETWORK_SUFFIXES
 from catenax.network import fixed_coordinates
@@ -32,30 +28,6 @@ CONTRACT = (
     "status", "converged", "steps", "energy", "grad_max", "min_eigenvalue", "stable",
     "positions", "lengths", "tensions", "reactions", "message",
 )  # fmt: skip
-
-
-def run_cli(*args, cwd=None):
-    """Run ``python -m catenax ARGS`` in a fresh process."""
-    return subprocess.run(
-        [sys.executable, "-m", "catenax", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-
-
-@pytest.fixture
-def invoke(monkeypatch):
-    """Call the typer app in-process (no persistent JAX cache, to keep tests hermetic)."""
-    monkeypatch.setenv("CATENAX_CACHE_DIR", "off")
-    runner = CliRunner()
-
-    def _invoke(*args):
-        return runner.invoke(cli.app, [str(a) for a in args])
-
-    return _invoke
 
 
 def scenario(name):
