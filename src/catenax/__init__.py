@@ -48,6 +48,7 @@ from .solvers import (
     resolve_method,
 )
 from .stability import stability_verdict
+from .sweep import SweepInterrupted, SweepResult, sweep
 
 __version__ = "0.1.0"
 
@@ -100,4 +101,8 @@ __all__ = [
     "support_nodes",
     "tensions",
     "validate",
+    # sweeps (issue 5)
+    "SweepInterrupted",
+    "SweepResult",
+    "sweep",
 ]

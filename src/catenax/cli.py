@@ -652,6 +652,10 @@ from .cli_lesson import lesson_command  # noqa: E402 - light (typer only)
 
 app.command("lesson")(lesson_command)
 
+from .cli_sweep import sweep_command  # noqa: E402 - light (typer only); registered beside the others
+
+app.command("sweep")(sweep_command)
+
 from .cli_compare import compare_command  # noqa: E402 - light (typer only)
 
 app.command("compare")(compare_command)

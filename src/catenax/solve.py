@@ -380,16 +380,23 @@ def _batched_runner(energy, method, max_steps, record_every, check, history=True
 
 
 def _make_run(energy, method, max_steps, record_every, check, history=True):
+    """The driver's loop: ``run(x0, params, free, rtol, atol) -> dict`` (jit/vmap-able).
+
+    The same loop also runs in segments, which sweeps use to refill the lanes of a
+    batch whose cases have stopped: ``run.start(x0, params, free, rtol, atol)``
+    gives the loop's carry, ``run.advance(carry, until, params, free, rtol, atol)``
+    steps it while it runs and its step count is below ``until``, and
+    ``run.finish(carry, params, free, rtol, atol)`` gives the dict. ``run`` is
+    ``finish(advance(start(x0), max_steps))``, exactly.
+    """
     fscale = force_scale_fn(energy)
     n_rec = (max_steps // record_every + 2) if record_every else 0
 
-    def run(x0, params, free, rtol, atol):
-        prob = make_problem(energy, params, free)
-        e0, g0 = prob.value_and_grad(x0)
-        state0 = method.init(prob, x0, e0, g0)
+    def gmax(g):
+        return jnp.max(jnp.abs(g)) if g.size else jnp.zeros((), g.dtype)
 
-        def gmax(g):
-            return jnp.max(jnp.abs(g)) if g.size else jnp.zeros((), g.dtype)
+    def parts(params, free, rtol, atol):
+        prob = make_problem(energy, params, free)
 
         def finished(x, g):
             return check & (gmax(g) <= atol + rtol * fscale(x, *params))
@@ -397,18 +404,22 @@ def _make_run(energy, method, max_steps, record_every, check, history=True):
         def finite(x, e, g):
             return jnp.isfinite(e) & jnp.all(jnp.isfinite(x)) & jnp.all(jnp.isfinite(g))
 
-        nan = jnp.full((max_steps + 1 if history else 1,), jnp.nan, e0.dtype)
-        hist_e = nan.at[0].set(e0)
-        hist_g = nan.at[0].set(gmax(g0))
-        iters = jnp.zeros((n_rec,) + x0.shape, x0.dtype)
-        iter_k = jnp.full((n_rec,), -1, jnp.int32)
-        if n_rec:
-            iters = iters.at[0].set(x0)
-            iter_k = iter_k.at[0].set(0)
-        status0 = jnp.where(
-            ~finite(x0, e0, g0), DIVERGED, jnp.where(finished(x0, g0), CONVERGED, RUNNING)
-        )
-        carry0 = (jnp.int32(0), x0, e0, g0, state0, status0, hist_e, hist_g, iters, iter_k, 1)
+        def start(x0):
+            e0, g0 = prob.value_and_grad(x0)
+            state0 = method.init(prob, x0, e0, g0)
+            nan = jnp.full((max_steps + 1 if history else 1,), jnp.nan, e0.dtype)
+            hist_e = nan.at[0].set(e0)
+            hist_g = nan.at[0].set(gmax(g0))
+            iters = jnp.zeros((n_rec,) + x0.shape, x0.dtype)
+            iter_k = jnp.full((n_rec,), -1, jnp.int32)
+            if n_rec:
+                iters = iters.at[0].set(x0)
+                iter_k = iter_k.at[0].set(0)
+            status0 = jnp.where(
+                ~finite(x0, e0, g0), DIVERGED, jnp.where(finished(x0, g0), CONVERGED, RUNNING)
+            )
+            return (jnp.int32(0), x0, e0, g0, state0, status0, hist_e, hist_g, iters, iter_k,
+                    jnp.int32(1))  # fmt: skip
 
         def cond(c):
             return c[5] == RUNNING
@@ -443,14 +454,38 @@ def _make_run(energy, method, max_steps, record_every, check, history=True):
                 nrec = nrec + rec.astype(jnp.int32)
             return (k1, x1, e1, g1, state1, status, he, hg, its, itk, nrec)
 
-        k, x, e, g, _, status, he, hg, its, itk, nrec = jax.lax.while_loop(cond, body, carry0)
-        fs = fscale(x, *params)
-        thr = atol + rtol * fs
-        return dict(
-            steps=k, x=x, e=e, gmax=gmax(g), status=status, he=he, hg=hg,
-            its=its, itk=itk, nrec=nrec, fs=fs, thr=thr,
-        )  # fmt: skip
+        def finish(c):
+            k, x, e, g, _, status, he, hg, its, itk, nrec = c
+            fs = fscale(x, *params)
+            thr = atol + rtol * fs
+            return dict(
+                steps=k, x=x, e=e, gmax=gmax(g), status=status, he=he, hg=hg,
+                its=its, itk=itk, nrec=nrec, fs=fs, thr=thr,
+            )  # fmt: skip
 
+        return start, cond, body, finish
+
+    def loop(cond, body, carry, until=None):
+        if until is not None:
+            running = cond
+            cond = lambda c: running(c) & (c[0] < until)  # noqa: E731
+        return jax.lax.while_loop(cond, body, carry)
+
+    def run(x0, params, free, rtol, atol):
+        start, cond, body, finish = parts(params, free, rtol, atol)
+        return finish(loop(cond, body, start(x0)))
+
+    def start(x0, params, free, rtol, atol):
+        return parts(params, free, rtol, atol)[0](x0)
+
+    def advance(carry, until, params, free, rtol, atol):
+        _, cond, body, _ = parts(params, free, rtol, atol)
+        return loop(cond, body, carry, until)
+
+    def finish(carry, params, free, rtol, atol):
+        return parts(params, free, rtol, atol)[3](carry)
+
+    run.start, run.advance, run.finish = start, advance, finish
     return run
 
 

@@ -1,0 +1,496 @@
+"""The cases of a sweep: the lesson chain over its options, or a scenario over its keys.
+
+A problem turns a chunk of case indices into batched inputs (host arrays with
+a leading case axis) and, inside ``jit``/``vmap``, one case's inputs into its
+start ``x0``, parameters and free mask; it also knows the case's summary numbers
+(lowest point, largest tension) and its stability route (the exact tridiagonal
+one for the chain, Lanczos for networks).
+
+Scenario keys are applied to the network linearly when they act linearly (checked
+at three values and all at once): the network of a case is then
+``base + sum_k (v_k - v0_k) * d_k`` built inside the batch. Otherwise each case's
+network is built on the host from the scenario (slower, with a warning).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .grid import Axis, Grid, parse_key
+
+__all__ = ["CHAIN_OPTIONS", "ChainProblem", "ScenarioProblem"]
+
+CHAIN_OPTIONS = ("n", "spring", "length", "mass_g")
+_NETWORK_FLOATS = ("positions", "rest_length", "stiffness", "mass", "gravity", "loads")
+_NOT_VARIABLE = {
+    "springs": "the springs' node indices",
+    "fixed": "the supports' node indices",
+    "supports": "the supports",
+    "dim": "the dimension",
+    "cables": "the cable switch",
+    "builder": "the builder's name",
+}
+
+
+class ChainProblem:
+    """The lesson chain over a grid of (n, spring, length, mass_g)."""
+
+    kind = "chain"
+
+    def __init__(self, axes: dict[str, Axis], dtype):
+        from .chain import chain_energy, validate_chain_params
+
+        self.energy = chain_energy
+        self.dtype = dtype
+        self.grid = Grid([axes[k] for k in CHAIN_OPTIONS])
+        self.param_columns = CHAIN_OPTIONS
+        n_axis = axes["n"]
+        ns = n_axis.values().tolist()
+        for v in ns:
+            if not float(v).is_integer():
+                raise ValueError(f"n: {v!r} is not a whole number of masses; use e.g. 20")
+        self.ns = [int(v) for v in ns]
+        for v in self.ns:
+            if v < 1:
+                raise ValueError(f"n: {v} must be >= 1 (the number of masses); use e.g. 20")
+        defaults = {"spring": 5.0, "length": 0.8, "mass_g": 0.1}
+        for name in ("spring", "length", "mass_g"):
+            for bound in axes[name].bounds():
+                validate_chain_params(20, **{**defaults, name: bound})
+        block = self.grid.size // len(n_axis)
+        self.groups = [(i * block, (i + 1) * block, n) for i, n in enumerate(self.ns)]
+        self.varies_x0 = False
+        self.spec = {"kind": "chain"}
+        self.cache_key = ("chain", self.dtype.name)
+
+    def x_shape(self, n):
+        return (n,)
+
+    def base_x0(self, n):
+        return np.zeros((n,), self.dtype)
+
+    def inputs(self, start, stop):
+        v = self.grid.values(start, stop)
+        return np.stack([v["spring"], v["length"], v["mass_g"]], axis=1).astype(self.dtype)
+
+    def make_case(self, n):
+        import jax.numpy as jnp
+
+        dtype = self.dtype
+
+        def case(v):
+            return jnp.zeros((n,), dtype), (v[0], v[1], v[2]), jnp.ones((n,), dtype)
+
+        return case
+
+    def summary(self, x, params):
+        import jax.numpy as jnp
+
+        from .chain import pad_ends
+
+        spring, length, _ = params
+        d = jnp.diff(pad_ends(x))
+        tension = spring * (jnp.sqrt(d * d + 1.0) - length)
+        return jnp.minimum(jnp.min(x), 0.0), jnp.max(tension)
+
+    def eigen(self, n):
+        """In-batch verdict data at ``x``: the exact extreme eigenvalues (tridiagonal).
+
+        :func:`catenax.stability_verdict`'s route (Sturm-count bisection, then inverse
+        iteration); for short chains (n <= 64) with a sequential Sturm count, which
+        vectorises across the lanes of a batch better than the blocked scan meant
+        for millions of masses.
+        """
+        from .solvers import tridiagonal as tri
+        from .stability import _park_fixed, _tridiagonal_extremes
+
+        if n > 64:
+            extremes = _tridiagonal_extremes(self.energy)
+        else:
+
+            def extremes(x, params, free):
+                lo, di, up = self.energy.hessian_tridiagonal(x, *params)
+                lo, di, up = _park_fixed(*tri.mask_tridiagonal(lo, di, up, free), free)
+                return _short_extremes(lo, di, up)
+
+        def run(x, params, free):
+            lmin, lmax = extremes(x, params, free)
+            return {"lmin": lmin, "lmax": lmax}
+
+        return run
+
+    def columns(self, start, stop):
+        v = self.grid.values(start, stop)
+        v["n"] = v["n"].astype(np.int64)
+        return v
+
+
+class ScenarioProblem:
+    """A scenario file's network over a grid of numeric ``structure.*`` keys."""
+
+    kind = "network"
+
+    def __init__(self, scenario, vary: dict[str, Axis], dtype):
+        import jax.numpy as jnp
+
+        from .energy import network_energy
+        from .network import free_mask
+
+        self.energy = network_energy
+        self.dtype = dtype
+        self.name, self.data, digest = _load_raw(scenario)
+        self.paths = {}
+        for key in vary:
+            path = parse_key(key, f"vary[{key!r}]")
+            _check_key(self.data, key, path, self.name)
+            self.paths[key] = path
+        self.keys = tuple(vary)
+        self.grid = Grid([vary[k] for k in self.keys])
+        self.param_columns = self.keys
+        self.v0 = np.asarray([vary[k].take(np.zeros((), np.int64)) for k in self.keys], np.float64)
+        self._validate_values(vary)
+        self.base = self._network(self.v0)
+        self.free = free_mask(self.base).astype(dtype)
+        self.n_free = int(np.count_nonzero(np.asarray(self.free)))
+        self.deltas = self._affine(vary)
+        self.affine = self.deltas is not None
+        if not self.affine:
+            warnings.warn(
+                "the varied keys do not change the network linearly; each case's network is "
+                "built on the host from the scenario, which is slower",
+                stacklevel=3,
+            )
+        self.varies_x0 = (not self.affine) or "positions" in self.deltas
+        base = {f: jnp.asarray(getattr(self.base, f), dtype) for f in _NETWORK_FLOATS}
+        self.base_floats = base
+        self.groups = [(0, self.grid.size, None)]
+        self.spec = {"kind": "network", "scenario": self.name, "scenario_sha256": digest}
+        self.cache_key = ("network", self.dtype.name, digest, self.keys, tuple(self.v0),
+                          tuple(a.spec for a in self.grid.axes), self.affine)  # fmt: skip
+
+    # -- building networks on the host ----------------------------------------
+    def _network(self, values):
+        from .scenario import parse_scenario
+
+        data = copy.deepcopy(self.data)
+        for key, v in zip(self.keys, values, strict=True):
+            _set_path(data, self.paths[key], float(v))
+        return parse_scenario(data, name=self.name).network
+
+    def _validate_values(self, vary):
+        for i, key in enumerate(self.keys):
+            axis = vary[key]
+            if axis.is_range:
+                picks = sorted({0, axis.count // 2, axis.count - 1})
+            else:
+                picks = sorted(
+                    set(range(axis.count)) if axis.count <= 1000 else {0, axis.count - 1}
+                )
+            for v in axis.take(np.asarray(picks)):
+                values = self.v0.copy()
+                values[i] = v
+                try:
+                    self._network(values)
+                except ValueError as e:
+                    raise ValueError(f"vary[{key!r}]: value {float(v)!r} is invalid: {e}") from None
+
+    def _affine(self, vary):
+        """Per-key derivatives of the float leaves, or None when not affine."""
+        base = self.base
+        deltas: dict[str, np.ndarray] = {}
+        k = len(self.keys)
+        ends = self.v0.copy()
+        for i, key in enumerate(self.keys):
+            axis = vary[key]
+            vals = axis.values() if axis.count <= 1000 else axis.take(np.asarray([axis.count - 1]))
+            others = [v for v in vals.tolist() if v != self.v0[i]]
+            if not others:
+                continue
+            vb = max(others, key=lambda v: abs(v - self.v0[i]))
+            ends[i] = vb
+            values = self.v0.copy()
+            values[i] = vb
+            net_b = self._network(values)
+            _same_topology(key, base, net_b)
+            for f in _NETWORK_FLOATS:
+                a, b = np.asarray(getattr(base, f), np.float64), np.asarray(getattr(net_b, f))
+                d = (b - a) / (vb - self.v0[i])
+                if np.any(d != 0):
+                    deltas.setdefault(f, np.zeros((k, *a.shape)))[i] = d
+            mids = [v for v in others if v != vb]
+            if mids:
+                vm = mids[len(mids) // 2]
+                values[i] = vm
+                if not self._matches(values, deltas):
+                    return None
+        if any(ends != self.v0) and not self._matches(ends, deltas):
+            return None
+        return deltas
+
+    def _matches(self, values, deltas) -> bool:
+        net = self._network(values)
+        _same_topology("vary", self.base, net)
+        dv = values - self.v0
+        for f in _NETWORK_FLOATS:
+            want = np.asarray(getattr(net, f), np.float64)
+            got = np.asarray(getattr(self.base, f), np.float64)
+            if f in deltas:
+                got = got + np.tensordot(dv, deltas[f], axes=1)
+            scale = max(float(np.max(np.abs(want), initial=0.0)), 1e-300)
+            if not np.allclose(got, want, rtol=1e-12, atol=1e-12 * scale):
+                return False
+        return True
+
+    # -- what the batch sees ----------------------------------------------------
+    def x_shape(self, _static):
+        return tuple(self.base.positions.shape)
+
+    def base_x0(self, _static):
+        return np.asarray(self.base.positions, self.dtype)
+
+    def inputs(self, start, stop):
+        v = self.grid.values(start, stop)
+        vals = np.stack([v[k] for k in self.keys], axis=1)
+        if self.affine:
+            return vals.astype(self.dtype)
+        nets = [self._network(row) for row in vals]
+        return {
+            f: np.stack([np.asarray(getattr(n, f)) for n in nets]).astype(self.dtype)
+            for f in _NETWORK_FLOATS
+        }
+
+    def make_case(self, _static):
+        import jax.numpy as jnp
+
+        from .network import _ARRAY_FIELDS, _unflatten
+
+        base, free = self.base, self.free
+        floats = self.base_floats
+        v0 = jnp.asarray(self.v0, self.dtype)
+        deltas = {f: jnp.asarray(d, self.dtype) for f, d in (self.deltas or {}).items()}
+
+        def case(inp):
+            if self.affine:
+                dv = inp - v0
+                leaves = {f: floats[f] + jnp.tensordot(dv, d, axes=1) for f, d in deltas.items()}
+            else:
+                leaves = inp
+            children = tuple(leaves.get(f, floats.get(f, getattr(base, f))) for f in _ARRAY_FIELDS)
+            net = _unflatten(base.cables, children)
+            return net.positions, (net,), free
+
+        return case
+
+    def summary(self, x, params):
+        import jax.numpy as jnp
+
+        from .energy import tensions
+
+        (net,) = params
+        t = tensions(x, net)
+        top = jnp.max(t) if t.size else jnp.zeros((), x.dtype)
+        return jnp.min(x[..., -1]), top
+
+    def eigen(self, _static):
+        """In-batch verdict data at ``x``: the Lanczos coefficients (finished on the host).
+
+        The Ritz values come from ``numpy.linalg.eigvalsh`` on the host, exactly as
+        :func:`catenax.stability_verdict` computes them (a batched LAPACK call inside
+        a sharded CPU batch can deadlock jaxlib's thread pool, and the host call is
+        cheap: a 64 x 64 tridiagonal matrix per case).
+        """
+        import jax.numpy as jnp
+
+        from .stability import _lanczos
+
+        if self.n_free == 0:
+            return lambda x, params, free: {"lmin": jnp.zeros((), x.dtype),
+                                            "lmax": jnp.zeros((), x.dtype)}  # fmt: skip
+        steps = min(64, self.n_free)
+        lanczos = _lanczos(self.energy, steps, self.x_shape(None), jnp.dtype(self.dtype))
+
+        def run(x, params, free):
+            alpha, beta = lanczos(x, params, free)
+            return {"ritz_a": alpha, "ritz_b": beta}
+
+        return run
+
+    def columns(self, start, stop):
+        return self.grid.values(start, stop)
+
+
+def _count_below_short(lower, diag, sigma):
+    """Eigenvalues below ``sigma`` from the LDLᵀ pivots, one by one (zero pivots count)."""
+    import jax
+    import jax.numpy as jnp
+
+    tiny = jnp.finfo(diag.dtype).tiny
+
+    def pivot(d_prev, ab):
+        a, b2 = ab
+        d = (a - sigma) - b2 / d_prev
+        return jnp.where(d == 0, -tiny, d), d <= 0
+
+    _, below = jax.lax.scan(pivot, jnp.ones((), diag.dtype), (diag, lower * lower))
+    return jnp.sum(below.astype(jnp.int32))
+
+
+def _short_extremes(lower, diag, upper, steps=50, iters=3):
+    """:func:`catenax.solvers.tridiagonal.extreme_eigenvalues` with the short count."""
+    import jax
+    import jax.numpy as jnp
+
+    from .solvers import tridiagonal as tri
+
+    def lowest(lo_, di_, up_, k):
+        gl, gu = tri.gershgorin(lo_, di_, up_)
+        span = jnp.maximum(gu - gl, jnp.finfo(di_.dtype).tiny)
+        a0 = gl - 1e-3 * span - jnp.finfo(di_.dtype).tiny
+        b0 = gu + 1e-3 * span
+
+        def body(_, ab):
+            a, b = ab
+            mid = 0.5 * (a + b)
+            below = _count_below_short(lo_, di_, mid) > 0
+            return jnp.where(below, a, mid), jnp.where(below, mid, b)
+
+        a, b = jax.lax.fori_loop(0, k, body, (a0, b0))
+        _, rq = tri.inverse_iteration(lo_, di_, up_, a, iters)
+        return jnp.where((rq >= a) & (rq <= b), rq, 0.5 * (a + b))
+
+    return lowest(lower, diag, upper, steps), -lowest(-lower, -diag, -upper, steps - 10)
+
+
+def _load_raw(scenario):
+    """(name, raw dict, sha256) of a scenario path or dict; validated by the parser."""
+    from .scenario import load_scenario, parse_scenario
+
+    if isinstance(scenario, dict):
+        parse_scenario(scenario)
+        text = json.dumps(scenario, sort_keys=True)
+        return "<scenario>", copy.deepcopy(scenario), hashlib.sha256(text.encode()).hexdigest()
+    path = Path(scenario)
+    load_scenario(path)  # the parser's messages (file, line, key) for a bad file
+    raw = path.read_bytes()
+    if path.suffix.lower() == ".toml":
+        import tomllib
+
+        data = tomllib.loads(raw.decode("utf-8"))
+    else:
+        data = json.loads(raw.decode("utf-8"))
+    return path.name, data, hashlib.sha256(raw).hexdigest()
+
+
+def _numeric_keys(data, limit=12) -> list[str]:
+    out: list[str] = []
+
+    def walk(v, name):
+        if len(out) >= limit:
+            return
+        if isinstance(v, bool):
+            return
+        if isinstance(v, (int, float)):
+            out.append(name)
+        elif isinstance(v, list) and v and len(out) < limit:
+            if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+                out.append(f"{name}[0..{len(v) - 1}]")
+            else:
+                walk(v[0], f"{name}[0]")
+
+    for k, v in (data.get("structure") or {}).items():
+        if k not in _NOT_VARIABLE and k != "loads":
+            walk(v, f"structure.{k}")
+    if "loads" in (data.get("structure") or {}):
+        out.append("structure.loads[i][1..]")
+    return out
+
+
+def _check_key(data, key, path, name):
+    where = f"vary[{key!r}]"
+    if path[0] != "structure":
+        raise ValueError(
+            f"{where}: only [structure] keys can be varied (solver settings are compiled "
+            f"into the method: run one sweep per setting); e.g. structure.stiffness"
+        )
+    if len(path) < 2 or not isinstance(path[1], str):
+        raise ValueError(f"{where}: name a key inside [structure], e.g. structure.stiffness")
+    if path[1] in _NOT_VARIABLE:
+        raise ValueError(
+            f"{where}: {key} is {_NOT_VARIABLE[path[1]]}, not a number that can be swept; vary "
+            f"values such as structure.stiffness, structure.mass or structure.loads[i][1..]"
+        )
+    node = data
+    for depth, part in enumerate(path):
+        shown = key if depth == len(path) - 1 else _path_text(path[: depth + 1])
+        if isinstance(part, str):
+            if not isinstance(node, dict) or part not in node:
+                keys = ", ".join(_numeric_keys(data)) or "none"
+                raise ValueError(f"{where}: no key {shown} in {name}; numeric keys there: {keys}")
+        else:
+            if not isinstance(node, list):
+                raise ValueError(
+                    f"{where}: {_path_text(path[:depth])} is not a list; drop [{part}]"
+                )
+            if part >= len(node):
+                raise ValueError(
+                    f"{where}: index {part} out of range: {_path_text(path[:depth])} has "
+                    f"{len(node)} entries"
+                )
+        node = node[part]
+    if path[1] == "loads" and (len(path) != 4 or path[3] == 0):
+        raise ValueError(
+            f"{where}: {key} is not a load value; loads rows are [node, f_1, ...]: vary "
+            f"structure.loads[i][1] and up (the node index cannot be swept)"
+        )
+    if isinstance(node, list):
+        raise ValueError(
+            f"{where}: {key} is a list; vary one entry, e.g. {key}[{min(1, len(node) - 1)}]"
+        )
+    if isinstance(node, bool) or not isinstance(node, (int, float)):
+        raise ValueError(f"{where}: {key} is {node!r}, not a number; vary a numeric key")
+
+
+def _path_text(path) -> str:
+    text = ""
+    for p in path:
+        text += f"[{p}]" if isinstance(p, int) else (f".{p}" if text else p)
+    return text
+
+
+def _set_path(data, path, value):
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    old = node[path[-1]]
+    # Integers stay integers (a builder's counts must be whole numbers).
+    if isinstance(old, int) and not isinstance(old, bool) and float(value).is_integer():
+        value = int(value)
+    node[path[-1]] = value
+
+
+def _same_topology(key, a, b):
+    for f in ("positions", "springs", "rest_length", "stiffness", "mass", "gravity", "loads"):
+        if np.shape(getattr(a, f)) != np.shape(getattr(b, f)):
+            raise ValueError(
+                f"vary[{key!r}]: changes the network's shape ({f}: {np.shape(getattr(a, f))} -> "
+                f"{np.shape(getattr(b, f))}); vary numbers such as stiffness, mass, loads or "
+                f"gravity, and run one sweep per size"
+            )
+    if not (
+        np.array_equal(np.asarray(a.springs), np.asarray(b.springs))
+        and np.array_equal(np.asarray(a.fixed), np.asarray(b.fixed))
+        and a.cables == b.cables
+    ):
+        raise ValueError(
+            f"vary[{key!r}]: changes which nodes are joined or held; vary numbers such as "
+            f"stiffness, mass, loads or gravity instead"
+        )
+
+
+# ============================================================== the batch
