@@ -190,7 +190,8 @@ def test_force_runs_a_grid_over_max_cases(invoke):
 
 @pytest.mark.slow
 def test_ctrl_c_leaves_a_valid_file_and_resume_completes_it(tmp_path):
-    args = ["--length", "0.5:1.5:400", "--mass-g", "0.05,0.1", "--chunk-size", "8"]
+    # Big enough that the run cannot finish between the poll and the signal.
+    args = ["--length", "0.5:1.5:2000", "--mass-g", "0.05,0.1", "--chunk-size", "8"]
     cmd = [sys.executable, "-m", "catenax", "sweep", *args, "--out", "r.csv", "--no-progress"]
     p = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, env=_env())  # fmt: skip
@@ -200,17 +201,18 @@ def test_ctrl_c_leaves_a_valid_file_and_resume_completes_it(tmp_path):
         if out.exists() and out.read_bytes().count(b"\n") > 1 + 16:
             break
         time.sleep(0.05)
+    assert p.poll() is None, "the sweep finished before it could be interrupted"
     p.send_signal(signal.SIGINT)
     stdout, stderr = p.communicate(timeout=300)
     assert p.returncode == 130, stderr[-2000:]
     assert "interrupted after" in stderr and "continue with --resume" in stderr
     rows, end, size = sweepio.count_rows(out, header=True)
-    assert end == size and rows % 8 == 0 and 16 <= rows < 800  # whole chunks only
+    assert end == size and rows % 8 == 0 and 16 <= rows < 4000  # whole chunks only
     assert sweepio.read_table(out)["case"].tolist() == list(range(rows))
     r = subprocess.run([*cmd, "--resume"], cwd=tmp_path, capture_output=True, text=True,
                        timeout=600, env=_env())  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     assert f"resumed at case {rows:,}" in r.stdout
     whole = tmp_path / "whole.csv"
-    sweep(length="0.5:1.5:400", mass_g="0.05,0.1", chunk_size=8, out=whole)
+    sweep(length="0.5:1.5:2000", mass_g="0.05,0.1", chunk_size=8, out=whole)
     assert out.read_bytes() == whole.read_bytes()
