@@ -189,12 +189,19 @@ def test_force_runs_a_grid_over_max_cases(invoke):
 
 
 @pytest.mark.slow
+def _default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_leaves_a_valid_file_and_resume_completes_it(tmp_path):
     # Big enough that the run cannot finish between the poll and the signal.
     args = ["--length", "0.5:1.5:2000", "--mass-g", "0.05,0.1", "--chunk-size", "8"]
     cmd = [sys.executable, "-m", "catenax", "sweep", *args, "--out", "r.csv", "--no-progress"]
+    # A job started in the background (as CI may run us) inherits SIGINT ignored,
+    # and Python then never raises KeyboardInterrupt: restore the default.
     p = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env=_env())  # fmt: skip
+                         text=True, env=_env(),
+                         preexec_fn=_default_sigint)  # fmt: skip
     out = tmp_path / "r.csv"
     deadline = time.time() + 300
     while time.time() < deadline:
