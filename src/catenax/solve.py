@@ -562,8 +562,8 @@ def diverged_advice(energy, params, x, name, x0=None) -> str:
     energies with a tridiagonal Hessian, or up to 10⁵ coordinates) and
     ``lambda_max`` is taken there: that is the step size that stays stable to
     the end of the run (0.2387 for the lesson). Otherwise ``lambda_max`` is
-    estimated by power iteration on Hessian-vector products at ``x`` (the last
-    finite iterate).
+    the stability verdict's largest eigenvalue at ``x`` (the last finite
+    iterate; see :func:`catenax.stability.stability_verdict`).
 
     Args:
         energy: the energy function.
@@ -591,7 +591,9 @@ def diverged_advice(energy, params, x, name, x0=None) -> str:
         except Exception:  # advice only: fall back to the local estimate
             lam = math.nan
     if not math.isfinite(lam):
-        lam = largest_eigenvalue(energy, params, x)
+        from .stability import stability_verdict
+
+        lam = stability_verdict(energy, x, *params)["max_eigenvalue"]
     if not math.isfinite(lam) or lam <= 0:
         return " Try a smaller learning rate, or method 'newton'."
     step = 2.0 / lam
@@ -601,33 +603,3 @@ def diverged_advice(energy, params, x, name, x0=None) -> str:
         f"eigenvalue {where}). Try a learning rate of about "
         f"{0.9 * step:.3g}, or method 'newton'."
     )
-
-
-def largest_eigenvalue(energy, params, x, iters: int = 200) -> float:
-    """Estimate the largest Hessian eigenvalue at ``x`` by power iteration on HVPs.
-
-    Args:
-        energy: the energy function.
-        params: its parameters (after ``x``).
-        x: the point.
-        iters: number of power iterations.
-
-    Returns:
-        The estimate of ``lambda_max`` (by magnitude), as a float.
-
-    Example:
-        >>> import catenax, jax.numpy as jnp
-        >>> lam = largest_eigenvalue(catenax.chain_energy, (5.0, 0.8, 0.1), jnp.zeros(20))
-        >>> round(lam, 1)  # 3.98 in float64
-        4.0
-    """
-    x = jnp.asarray(x)
-    prob = make_problem(energy, tuple(params), jnp.ones_like(x))
-    v0 = jnp.cos(jnp.arange(x.size, dtype=x.dtype) * 1.2345).reshape(x.shape) + 0.5
-
-    def body(_, v):
-        w = prob.hvp(x, v)
-        return w / (jnp.linalg.norm(w) + 1e-300)
-
-    v = jax.jit(lambda v: jax.lax.fori_loop(0, iters, body, v))(v0 / jnp.linalg.norm(v0))
-    return float(jnp.vdot(v, prob.hvp(x, v)))
