@@ -32,27 +32,35 @@ __all__ = [
 LESSON = {"n": 20, "spring": 5.0, "length": 0.8, "mass_g": 0.1}
 
 
-def pad_ends(y):
+def pad_ends(y, axis=-1):
     """Append the pinned boundary heights (zeros) to both ends of ``y``.
 
     Args:
-        y: heights of the N masses, shape ``(..., N)``.
+        y: heights of the N masses, shape ``(..., N)`` (or N along ``axis``).
+        axis: the axis of the masses.
 
     Returns:
-        Array of shape ``(..., N + 2)`` with a zero before and after ``y``.
+        Array with N + 2 entries along ``axis``: a zero before and after ``y``.
 
     Example:
         >>> pad_ends(jnp.array([1.0, 2.0])).tolist()
         [0.0, 1.0, 2.0, 0.0]
     """
     y = jnp.asarray(y)
-    zero = jnp.zeros(y.shape[:-1] + (1,), y.dtype)
-    return jnp.concatenate([zero, y, zero], axis=-1)
+    shape = list(y.shape)
+    shape[axis] = 1
+    zero = jnp.zeros(shape, y.dtype)
+    return jnp.concatenate([zero, y, zero], axis=axis)
 
 
-def _stretched_lengths(y):
-    d = jnp.diff(pad_ends(y), axis=-1)
+def _stretched_lengths(y, axis=-1):
+    d = jnp.diff(pad_ends(y, axis), axis=axis)
     return d, jnp.sqrt(d * d + 1.0)
+
+
+def _curvature(s, spring, length):
+    # d^2/dd^2 of K/2 (sqrt(d^2 + 1) - l)^2 = K (1 - l / s^3)
+    return spring * (1.0 - length / s**3)
 
 
 def chain_energy(y, spring, length, mass_g):
@@ -132,7 +140,7 @@ def chain_hessian_tridiagonal(y, spring, length, mass_g):
     """
     del mass_g
     _, s = _stretched_lengths(y)
-    c = spring * (1.0 - length / s**3)  # (N + 1,) curvature of each spring
+    c = _curvature(s, spring, length)  # (N + 1,) curvature of each spring
     diag = c[:-1] + c[1:]
     off = -c[1:-1]
     zero = jnp.zeros((1,), diag.dtype)

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from . import sweepio
+from . import sweepchain, sweepio
 from .grid import parse_values
 from .sweepcases import CHAIN_OPTIONS, ChainProblem, ScenarioProblem
 from .sweeplanes import Chunks, Engine, status_codes
@@ -366,9 +366,15 @@ def sweep(
         path, start_rows, start_end, chunk_size = _prepare_out(
             Path(out), spec, resume, overwrite, keep_shapes, chunk_size, cluster
         )
+    fast = sweepchain.eligible(problem, settings)
     if chunk_size is None:
-        chunk_size = _default_chunk(x_size, multistart, n_devices * cluster.num_processes, total)
-    engine = Engine(problem, settings, chunk_size, devices)
+        all_devices = n_devices * cluster.num_processes
+        chunk_size = (
+            sweepchain.default_chunk(all_devices, total)
+            if fast
+            else _default_chunk(x_size, multistart, all_devices, total)
+        )
+    engine = (sweepchain.ChainEngine if fast else Engine)(problem, settings, chunk_size, devices)
     engine.columns = _columns_of(engine, problem, multistart)
     _same_devices(cluster, len(engine.devices))
     chunks = Chunks(problem.groups, engine.batch)

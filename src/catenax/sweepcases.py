@@ -102,22 +102,12 @@ class ChainProblem:
     def eigen(self, n):
         """In-batch verdict data at ``x``: the exact extreme eigenvalues (tridiagonal).
 
-        :func:`catenax.stability_verdict`'s route (Sturm-count bisection, then inverse
-        iteration); for short chains (n <= 64) with a sequential Sturm count, which
-        vectorises across the lanes of a batch better than the blocked scan meant
-        for millions of masses.
+        :func:`catenax.stability_verdict`'s route: Sturm-count bisection, then
+        inverse iteration.
         """
-        from .solvers import tridiagonal as tri
-        from .stability import _park_fixed, _tridiagonal_extremes
+        from .stability import _tridiagonal_extremes
 
-        if n > 64:
-            extremes = _tridiagonal_extremes(self.energy)
-        else:
-
-            def extremes(x, params, free):
-                lo, di, up = self.energy.hessian_tridiagonal(x, *params)
-                lo, di, up = _park_fixed(*tri.mask_tridiagonal(lo, di, up, free), free)
-                return _short_extremes(lo, di, up)
+        extremes = _tridiagonal_extremes(self.energy)
 
         def run(x, params, free):
             lmin, lmax = extremes(x, params, free)
@@ -323,48 +313,6 @@ class ScenarioProblem:
 
     def columns(self, start, stop):
         return self.grid.values(start, stop)
-
-
-def _count_below_short(lower, diag, sigma):
-    """Eigenvalues below ``sigma`` from the LDLᵀ pivots, one by one (zero pivots count)."""
-    import jax
-    import jax.numpy as jnp
-
-    tiny = jnp.finfo(diag.dtype).tiny
-
-    def pivot(d_prev, ab):
-        a, b2 = ab
-        d = (a - sigma) - b2 / d_prev
-        return jnp.where(d == 0, -tiny, d), d <= 0
-
-    _, below = jax.lax.scan(pivot, jnp.ones((), diag.dtype), (diag, lower * lower))
-    return jnp.sum(below.astype(jnp.int32))
-
-
-def _short_extremes(lower, diag, upper, steps=50, iters=3):
-    """:func:`catenax.solvers.tridiagonal.extreme_eigenvalues` with the short count."""
-    import jax
-    import jax.numpy as jnp
-
-    from .solvers import tridiagonal as tri
-
-    def lowest(lo_, di_, up_, k):
-        gl, gu = tri.gershgorin(lo_, di_, up_)
-        span = jnp.maximum(gu - gl, jnp.finfo(di_.dtype).tiny)
-        a0 = gl - 1e-3 * span - jnp.finfo(di_.dtype).tiny
-        b0 = gu + 1e-3 * span
-
-        def body(_, ab):
-            a, b = ab
-            mid = 0.5 * (a + b)
-            below = _count_below_short(lo_, di_, mid) > 0
-            return jnp.where(below, a, mid), jnp.where(below, mid, b)
-
-        a, b = jax.lax.fori_loop(0, k, body, (a0, b0))
-        _, rq = tri.inverse_iteration(lo_, di_, up_, a, iters)
-        return jnp.where((rq >= a) & (rq <= b), rq, 0.5 * (a + b))
-
-    return lowest(lower, diag, upper, steps), -lowest(-lower, -diag, -upper, steps - 10)
 
 
 def _load_raw(scenario):

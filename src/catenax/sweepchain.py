@@ -1,0 +1,526 @@
+"""Sweeps of the lesson chain with newton: a whole chunk of cases per call, batched by hand.
+
+Under ``vmap`` every ``lax.cond`` of newton's step runs both of its branches and
+every inner loop runs as long as its slowest lane, so a vmapped batch of convex
+chains pays for the indefinite-Hessian branch on every step. For the chain,
+whose Hessian is tridiagonal, the step is written here for a whole batch at once:
+heights are held as ``(N, L)`` arrays (``L`` lanes; conditions on "any lane" are
+real branches), and in every iteration of one ``while_loop``
+
+1. lanes whose case has stopped write their result to the chunk's output and are
+   refilled with the chunk's next case (so the loop costs about the mean number of
+   steps of the cases, not the maximum);
+2. every running lane whose Hessian is positive definite — nearly every step of
+   a convex case — takes newton's step: the same test as
+   :class:`~catenax.solvers.Newton` (diagonal dominance, else the signs of the
+   LDLᵀ pivots of ``H - tau I``), an elementwise LDLᵀ (Thomas) solve, and
+   newton's own line search (:func:`~catenax.solvers.newton.backtrack`, lanes
+   batched);
+3. the other running lanes (indefinite Hessian) are gathered in groups of
+   :data:`GROUP` and take newton's own step under ``vmap``: that branch costs in
+   proportion to the lanes that need it.
+
+Then the driver's rules (:func:`catenax.solve._make_run`) set each lane's status.
+A case's numbers depend only on its own parameters, never on its neighbours or on
+how the cases are split into chunks, lanes or devices.
+
+The stability verdict at the result uses Laguerre's iteration on the LDLᵀ
+pivots, which converges monotonically (and cubically) to the lowest eigenvalue
+from below the spectrum: exact to round-off, like the bisection route of
+:func:`catenax.stability_verdict`. At the flat start ``y = 0`` every spring has
+curvature ``c = K (1 - l)``, so the Hessian is ``c`` tridiag(-1, 2, -1), with the
+eigenvalues ``4 c sin²(j pi / (2 (N + 1)))``, j = 1..N.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from .sweeplanes import _COMPILED, Engine
+
+__all__ = ["GROUP", "LANES", "ChainEngine", "default_chunk", "eligible"]
+
+#: Lanes per device of the batch that runs the chain's while_loop.
+LANES = 1024
+#: Lanes gathered for one vmapped general newton step (indefinite Hessians).
+GROUP = 32
+
+
+def eligible(problem, settings) -> bool:
+    """Whether a sweep runs on :class:`ChainEngine`: the lesson chain with newton's
+    tridiagonal path and no multistart.
+
+    Args:
+        problem: the sweep's problem (:mod:`catenax.sweepcases`).
+        settings: the sweep's settings (``method``, ``multistart``, ...).
+
+    Returns:
+        ``True`` or ``False``.
+
+    Example:
+        >>> from catenax.solvers import Newton
+        >>> class P:
+        ...     kind = "chain"
+        >>> eligible(P(), {"method": Newton(), "multistart": None})
+        True
+    """
+    from .solvers.newton import Newton
+
+    method = settings["method"]
+    return (
+        getattr(problem, "kind", None) == "chain"
+        and isinstance(method, Newton)
+        and method.linear_solver in ("auto", "tridiagonal")
+        and settings["multistart"] is None
+    )
+
+
+def default_chunk(n_devices: int, total: int) -> int:
+    """Cases per device in one call: 16 rounds of :data:`LANES`, or a fair share.
+
+    Args:
+        n_devices: devices over all processes.
+        total: cases in the sweep.
+
+    Returns:
+        The chunk size per device (at least 1).
+
+    Example:
+        >>> default_chunk(1, 10**6), default_chunk(4, 100)
+        (16384, 25)
+    """
+    return max(1, min(16 * LANES, -(-total // n_devices)))
+
+
+# -- the chain in (N, L) layout ---------------------------------------------------
+def _terms(y, spring, length, mass_g):
+    """Energy, gradient, spring curvatures and force scale; masses along axis 0."""
+    import jax.numpy as jnp
+
+    from .chain import _curvature, _stretched_lengths
+
+    d, s = _stretched_lengths(y, axis=0)
+    ext = s - length
+    e = 0.5 * spring * jnp.sum(ext**2, axis=0) + mass_g * jnp.sum(y, axis=0)
+    f = spring * ext * d / s
+    g = f[:-1] - f[1:] + mass_g
+    fs = jnp.maximum(jnp.abs(mass_g), jnp.max(jnp.abs(spring * ext), axis=0))
+    return e, g, _curvature(s, spring, length), fs
+
+
+def _tridiagonal(c):
+    """``(lower, diag)`` of the Hessian from the spring curvatures ``c`` (N + 1, L)."""
+    import jax.numpy as jnp
+
+    return jnp.concatenate([jnp.zeros_like(c[:1]), -c[1:-1]]), c[:-1] + c[1:]
+
+
+def _upper(lower):
+    import jax.numpy as jnp
+
+    return jnp.concatenate([lower[1:], jnp.zeros_like(lower[:1])])
+
+
+def _unroll(n):
+    return True if n <= 64 else 8
+
+
+def _positive_definite(lower, diag, eps):
+    """Newton's test: diagonally dominant, else no LDLᵀ pivot of ``H - tau I`` <= 0."""
+    import jax.numpy as jnp
+
+    from .solvers import tridiagonal as tri
+
+    upper = _upper(lower)
+    hscale = jnp.max(jnp.abs(diag) + jnp.abs(lower) + jnp.abs(upper), axis=0)
+    tau = 64 * eps * hscale
+    margin = diag - jnp.abs(lower) - jnp.abs(upper)
+    cheap = (
+        jnp.all(margin >= 0, axis=0)
+        & jnp.any(margin > tau, axis=0)
+        & jnp.all(jnp.abs(lower[1:]) > 0, axis=0)
+        & jnp.all(diag > tau, axis=0)
+    )
+    return cheap | ~jnp.any(tri.pivot_signs(lower, diag, tau), axis=0)
+
+
+def _solve(lower, diag, rhs):
+    """Solve ``H p = rhs`` by unpivoted LDLᵀ (Thomas), lane by lane along axis 0."""
+    import jax
+    import jax.numpy as jnp
+
+    unroll = _unroll(diag.shape[0])
+
+    def forward(carry, row):
+        piv_prev, z_prev = carry
+        b, a, r = row
+        m = b / piv_prev
+        piv, z = a - m * b, r - m * z_prev
+        return (piv, z), (piv, z)
+
+    one = jnp.ones_like(diag[0])
+    _, (piv, z) = jax.lax.scan(forward, (one, 0 * one), (lower, diag, rhs), unroll=unroll)
+
+    def back(p_next, row):
+        b_next, piv_i, z_i = row
+        p = (z_i - b_next * p_next) / piv_i
+        return p, p
+
+    _, p = jax.lax.scan(back, 0 * one, (_upper(lower), piv, z), reverse=True, unroll=unroll)
+    return p
+
+
+def _lowest(lower, diag, max_iter=100):
+    """Lowest eigenvalue of each lane's tridiagonal matrix by Laguerre's iteration.
+
+    From ``sigma`` below Gershgorin's bound, ``sigma += n / (|G| + sqrt((n-1)(n H - G^2)))``
+    with ``G = (log det(H - sigma))'`` and ``H = -G'`` from the LDLᵀ pivots and their
+    derivatives; for a polynomial with real roots the iterates increase
+    monotonically to the lowest root. Stops at round-off (or when a pivot turns
+    non-positive: ``sigma`` reached the spectrum).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    n = diag.shape[0]
+    dt = diag.dtype
+    eps = jnp.finfo(dt).eps
+    r = jnp.abs(lower) + jnp.abs(_upper(lower))
+    gl, gu = jnp.min(diag - r, axis=0), jnp.max(diag + r, axis=0)
+    span = jnp.maximum(gu - gl, jnp.finfo(dt).tiny)
+    b2 = lower * lower
+    unroll = _unroll(n)
+
+    def g_and_h(sigma):
+        def row(c, ab):
+            q, dp, dpp, g, h, pos = c
+            a, bb = ab
+            q2 = q * q
+            dpp = bb * (dpp * q2 - 2 * dp * dp * q2 * q)
+            dp = -1 + bb * dp * q2
+            d = a - sigma - bb * q
+            q = 1 / d
+            t = dp * q
+            return (q, dp, dpp, g + t, h + t * t - dpp * q, pos & (d > 0)), None
+
+        one = jnp.ones_like(sigma)
+        zero = 0 * one
+        c0 = (one, zero, zero, zero, zero, jnp.ones(sigma.shape, bool))
+        (_, _, _, g, h, pos), _ = jax.lax.scan(row, c0, (diag, b2), unroll=unroll)
+        return g, h, pos
+
+    def cond(c):
+        return (c[0] < max_iter) & jnp.any(c[2])
+
+    def body(c):
+        i, sigma, go = c
+        g, h, pos = g_and_h(sigma)
+        disc = jnp.sqrt(jnp.maximum((n - 1) * (n * h - g * g), 0.0))
+        step = -n / (g - disc)
+        ok = pos & jnp.isfinite(step) & (step > 0)
+        sigma1 = jnp.where(go & ok, sigma + step, sigma)
+        go = go & ok & (step > 4 * eps * jnp.maximum(jnp.abs(sigma1), 1e-3 * span))
+        return i + 1, sigma1, go
+
+    sigma0 = gl - 1e-3 * span
+    return jax.lax.while_loop(cond, body, (0, sigma0, jnp.ones(sigma0.shape, bool)))[1]
+
+
+def _flat_start_extremes(n, spring, length):
+    """Extreme eigenvalues at ``y = 0``: ``c`` tridiag(-1, 2, -1), ``c = K (1 - l)``."""
+    import jax.numpy as jnp
+
+    c = spring * (1.0 - length)
+    first, last = (4 * math.sin(j * math.pi / (2 * (n + 1))) ** 2 for j in (1, n))
+    return jnp.where(c >= 0, c * first, c * last), jnp.where(c >= 0, c * last, c * first)
+
+
+def _verdict(x, spring, length, n):
+    """``lmin``, ``lmax`` at heights ``x`` (N, L) and at the flat start."""
+    from .chain import _curvature, _stretched_lengths
+
+    _, s = _stretched_lengths(x, axis=0)
+    lower, diag = _tridiagonal(_curvature(s, spring, length))
+    lmin0, lmax0 = _flat_start_extremes(n, spring, length)
+    return {
+        "lmin": _lowest(lower, diag),
+        "lmax": -_lowest(-lower, -diag),
+        "lmin0": lmin0,
+        "lmax0": lmax0,
+    }
+
+
+# -- one chunk ----------------------------------------------------------------------
+def _chunk_runner(n, method, max_steps, check, stab, dtype, lanes):
+    """``run(inp, count, rtol, atol) -> raw results`` for one device's chunk."""
+    import jax
+    import jax.numpy as jnp
+
+    from .chain import chain_energy, pad_ends
+    from .solve import CONVERGED, DIVERGED, MAX_STEPS, RUNNING, STALLED, make_problem
+    from .solvers.newton import NewtonState, backtrack
+
+    eps = float(jnp.finfo(dtype).eps)
+    free = jnp.ones((n,), dtype)
+
+    def general_step(x, e, g, nc, gn0, k, p):
+        prob = make_problem(chain_energy, (p[0], p[1], p[2]), free)
+        x1, e1, g1, state, stalled = method.step(prob, x, e, g, NewtonState(nc, gn0), k)
+        return x1, e1, g1, state.nc_step, stalled
+
+    vgeneral = jax.vmap(general_step)
+
+    def gmax(g):
+        return jnp.max(jnp.abs(g), axis=0)
+
+    def finite(x, e, g):
+        return jnp.isfinite(e) & jnp.all(jnp.isfinite(x), axis=0) & jnp.all(jnp.isfinite(g), axis=0)
+
+    def run(inp, count, rtol, atol):
+        # (N, L) arrays meet per-lane (L,) values throughout: broadcasting is the point.
+        with jax.numpy_rank_promotion("allow"):
+            return _run(inp, count, rtol, atol)
+
+    def _run(inp, count, rtol, atol):
+        q = inp.shape[0]
+        # Always ``lanes`` lanes, however few cases: XLA's reductions over the masses
+        # may group their terms differently for another width, and a case's numbers
+        # must not depend on the chunk size or the number of devices.
+        n_lanes = lanes
+        count = count[0]
+        width = -(-n_lanes // GROUP) * GROUP
+
+        def finished(g, fs):
+            return check & (gmax(g) <= atol + rtol * fs)
+
+        def rare_steps(rare, lane, x1, e1, g1, c1, fs1, nc1, stalled):
+            """Newton's own step for the ``rare`` lanes, :data:`GROUP` at a time."""
+            ids = jnp.nonzero(rare, size=width, fill_value=n_lanes)[0]
+            n_rare = jnp.sum(rare)
+
+            def body(c):
+                j, x1, e1, g1, c1, fs1, nc1, stalled = c
+                idx = jax.lax.dynamic_slice(ids, (j * GROUP,), (GROUP,))
+                at = jnp.minimum(idx, n_lanes - 1)
+                p = lane["p"][:, at]
+                xs, es, gs, ncs, st = vgeneral(
+                    lane["x"][:, at].T, lane["e"][at], lane["g"][:, at].T, lane["nc"][at],
+                    lane["gn0"][at], lane["k"][at], p.T,
+                )  # fmt: skip
+                _, _, cs, fss = _terms(xs.T, p[0], p[1], p[2])
+
+                def put(a, v):
+                    return a.at[..., idx].set(v, mode="drop")
+
+                return (
+                    j + 1, put(x1, xs.T), put(e1, es), put(g1, gs.T), put(c1, cs),
+                    put(fs1, fss), put(nc1, ncs), put(stalled, st),
+                )  # fmt: skip
+
+            c = jax.lax.while_loop(
+                lambda c: c[0] * GROUP < n_rare, body, (0, x1, e1, g1, c1, fs1, nc1, stalled)
+            )
+            return c[1:]
+
+        def step(lane, running):
+            x, e, g, c = lane["x"], lane["e"], lane["g"], lane["c"]
+            spring, length, mass_g = lane["p"]
+            lower, diag = _tridiagonal(c)
+            pd = _positive_definite(lower, diag, eps)
+            p = _solve(lower, diag, -g)
+
+            def value_and_grad(y):
+                return _terms(y, spring, length, mass_g)[:2]
+
+            x1, e1, g1, ok = backtrack(
+                value_and_grad, x, e, g, p, method.c1, method.max_backtracks, 1, running & pd
+            )
+            x1, e1, g1 = (jnp.where(ok, a, b) for a, b in ((x1, x), (e1, e), (g1, g)))
+            _, _, c1, fs1 = _terms(x1, spring, length, mass_g)
+            rare = running & ~pd
+            out = (x1, e1, g1, c1, fs1, lane["nc"], ~ok)
+            out = jax.lax.cond(
+                jnp.any(rare), lambda o: rare_steps(rare, lane, *o), lambda o: o, out
+            )
+            x1, e1, g1, c1, fs1, nc1, stalled = out
+            # The driver's rules, as in catenax.solve._make_run.
+            good = finite(x1, e1, g1)
+            k1 = lane["k"] + 1
+            status = jnp.where(
+                ~good,
+                DIVERGED,
+                jnp.where(
+                    finished(g1, fs1),
+                    CONVERGED,
+                    jnp.where(stalled, STALLED, jnp.where(k1 >= max_steps, MAX_STEPS, RUNNING)),
+                ),
+            )
+            move = running & good
+            new = dict(lane)
+            for key, val in (("x", x1), ("e", e1), ("g", g1), ("c", c1), ("fs", fs1)):
+                new[key] = jnp.where(move, val, lane[key])
+            new["nc"] = jnp.where(running, nc1, lane["nc"])
+            new["k"] = jnp.where(running, k1, lane["k"])
+            new["status"] = jnp.where(running, status, lane["status"])
+            return new
+
+        def body(carry):
+            lane, out, nxt = carry
+            # 1. harvest the lanes whose case has stopped
+            stop = (lane["case"] < q) & (lane["status"] != RUNNING)
+            idx = jnp.where(stop, lane["case"], q)
+            for key, val in (
+                ("status", lane["status"]), ("steps", lane["k"]), ("energy", lane["e"]),
+                ("grad_max", gmax(lane["g"])), ("x", lane["x"].T),
+            ):  # fmt: skip
+                out[key] = out[key].at[idx].set(val, mode="drop")
+            case = jnp.where(stop, q, lane["case"])
+            # 2. refill empty lanes with the next cases (the driver's start)
+            empty = case >= q
+            new = nxt + jnp.cumsum(empty, dtype=jnp.int32) - 1
+            load = empty & (new < count)
+            p0 = inp[jnp.minimum(new, q - 1)].T
+            p = jnp.where(load, p0, lane["p"])
+            x0 = jnp.zeros_like(lane["x"])
+            e0, g0, c0, fs0 = _terms(x0, p[0], p[1], p[2])
+            status0 = jnp.where(
+                ~finite(x0, e0, g0), DIVERGED, jnp.where(finished(g0, fs0), CONVERGED, RUNNING)
+            )
+            fresh = {
+                "case": new, "p": p0, "k": jnp.zeros_like(lane["k"]), "x": x0, "e": e0,
+                "g": g0, "c": c0, "fs": fs0, "nc": jnp.ones_like(e0),
+                "gn0": jnp.sqrt(jnp.sum(g0 * g0, axis=0)), "status": status0,
+            }  # fmt: skip
+            lane = {k: jnp.where(load, fresh[k], v) for k, v in lane.items()}
+            lane["case"] = jnp.where(load, new, case)
+            nxt = jnp.minimum(nxt + jnp.sum(empty, dtype=jnp.int32), count)
+            # 3. one step of every running lane
+            running = (lane["case"] < q) & (lane["status"] == RUNNING)
+            lane = jax.lax.cond(jnp.any(running), step, lambda l_, r_: l_, lane, running)
+            return lane, out, nxt
+
+        def cond(carry):
+            lane, _, nxt = carry
+            return jnp.any(lane["case"] < q) | (nxt < count)
+
+        zl = jnp.zeros((n_lanes,), dtype)
+        lane = {
+            "case": jnp.full((n_lanes,), q, jnp.int32), "p": jnp.zeros((3, n_lanes), dtype),
+            "k": jnp.zeros((n_lanes,), jnp.int32), "x": jnp.zeros((n, n_lanes), dtype), "e": zl,
+            "g": jnp.zeros((n, n_lanes), dtype), "c": jnp.zeros((n + 1, n_lanes), dtype),
+            "fs": zl, "nc": zl, "gn0": zl, "status": jnp.full((n_lanes,), CONVERGED, jnp.int32),
+        }  # fmt: skip
+        zq = jnp.zeros((q,), dtype)
+        out = {
+            "status": jnp.full((q,), CONVERGED, jnp.int32), "steps": jnp.zeros((q,), jnp.int32),
+            "energy": zq, "grad_max": zq, "x": jnp.zeros((q, n), dtype),
+        }  # fmt: skip
+        _, out, _ = jax.lax.while_loop(cond, body, (lane, out, jnp.int32(0)))
+        # The summary numbers and the verdict, for the whole chunk at once, on a width
+        # that is a multiple of the lanes' (the same code for every column).
+        pad = -q % lanes
+        x = jnp.pad(out["x"].T, ((0, 0), (0, pad)))
+        spring, length = (jnp.pad(inp[:, j], (0, pad), mode="edge") for j in (0, 1))
+        d = jnp.diff(pad_ends(x, axis=0), axis=0)
+        more = {
+            "lowest": jnp.minimum(jnp.min(x, axis=0), 0.0),
+            "max_tension": jnp.max(spring * (jnp.sqrt(d * d + 1.0) - length), axis=0),
+        }
+        if stab:
+            more.update(_verdict(x, spring, length, n))
+        out.update({k: v[:q] for k, v in more.items()})
+        return out
+
+    return run
+
+
+class ChainEngine(Engine):
+    """:class:`~catenax.sweeplanes.Engine` for chain sweeps with newton (see the module).
+
+    ``chunk_size`` is the number of cases per device in one call (default
+    :func:`default_chunk`); each device runs :data:`LANES` lanes over its cases.
+
+    Example:
+        >>> import catenax
+        >>> r = catenax.sweep(length="0.8,1.2")  # runs on ChainEngine
+        >>> r.table["status"].tolist()
+        ['converged', 'converged']
+    """
+
+    def compiled(self, static):
+        s = self.s
+        key = (
+            "chain-engine", self.problem.cache_key, static, s["method"], s["max_steps"],
+            s["check"], s["stability"], tuple(self.devices), self.chunk,
+        )  # fmt: skip
+        if key in _COMPILED:
+            _COMPILED.move_to_end(key)
+            return _COMPILED[key]
+        import jax
+        from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+        dt = self.problem.dtype
+        run = _chunk_runner(
+            static, s["method"], s["max_steps"], s["check"], s["stability"], dt, LANES
+        )
+        if len(self.devices) > 1:
+            mesh = Mesh(np.asarray(self.devices), ("case",))
+            lane, rep = PartitionSpec("case"), PartitionSpec()
+            fn = jax.jit(
+                jax.shard_map(
+                    run,
+                    mesh=mesh,
+                    in_specs=(lane, lane, rep, rep),
+                    out_specs=lane,
+                    check_vma=False,
+                )  # fmt: skip
+            )
+            put = functools.partial(jax.device_put, device=NamedSharding(mesh, lane))
+        else:
+            fn = jax.jit(run)
+            put = functools.partial(jax.device_put, device=self.devices[0])
+        inp = np.zeros((self.batch, 3), dt)
+        counts = np.zeros(len(self.devices), np.int32)
+        tol = np.zeros((), dt)
+        raw = jax.eval_shape(fn, inp, counts, tol, tol)
+        template = self.host({k: np.zeros(v.shape, v.dtype) for k, v in raw.items()})
+        _COMPILED[key] = (fn, None, None, put, template)
+        while len(_COMPILED) > 16:
+            _COMPILED.popitem(last=False)
+        return _COMPILED[key]
+
+    def solve(self, items, static, ahead=1):
+        """Solve work items a chunk per call; yield ``(key, results)`` in item order.
+
+        Args:
+            items: ``(key, cases, inputs)`` with at most ``batch`` cases each.
+            static: the chain's ``n``.
+            ahead: calls dispatched before the oldest result is fetched.
+
+        Yields:
+            ``(key, results)`` with ``batch`` rows (rows past ``len(cases)`` are zero).
+        """
+        import jax
+
+        fn, _, _, put, _ = self.compiled(static)
+        dt = self.problem.dtype
+        rtol, atol = np.asarray(self.s["rtol"], dt), np.asarray(self.s["atol"], dt)
+        per, n_dev = self.chunk, len(self.devices)
+        pending: list = []
+        for key, cases, inp in items:
+            m = len(cases)
+            full = np.repeat(np.asarray(inp[:1], dt), self.batch, axis=0)  # padding: copies
+            full[:m] = inp
+            counts = np.clip(m - per * np.arange(n_dev), 0, per).astype(np.int32)
+            pending.append((key, m, fn(put(full), put(counts), rtol, atol)))
+            if len(pending) > ahead:
+                yield self._fetch(*pending.pop(0), jax)
+        while pending:
+            yield self._fetch(*pending.pop(0), jax)
+
+    def _fetch(self, key, m, raw, jax):
+        raw = jax.device_get(raw)
+        return key, self.host({k: np.asarray(v) for k, v in raw.items()})
