@@ -17,7 +17,9 @@ Runs, in one process and on the same machine (float64, newton, default tolerance
    0.9, weight 0.2 per node: the issue-4 benchmark net) under a point load at its
    centre swept over ``--net-cases`` values, against a loop of single
    ``catenax.minimize`` calls on a subset.
-3. **Memory**: peak RSS of fresh processes sweeping 10^4 and 10^5 chains to a CSV.
+3. **Devices**: the chain sweeps (in memory) in fresh processes with the CPU split
+   into one and two JAX devices (``jax_num_cpu_devices``).
+4. **Memory**: peak RSS of fresh processes sweeping 10^4 and 10^5 chains to a CSV.
 
 Usage::
 
@@ -95,6 +97,10 @@ def time_chain_sweep(grid, out, chunk, cases):
     return r, time.perf_counter() - t, dt_mem
 
 
+#: scipy loop cases/s per chain grid, measured by chain_rows (for the devices table)
+SCIPY_RATES: dict = {}
+
+
 def chain_rows(args, tmp):
     rows = []
     for name, lengths in GRIDS.items():
@@ -134,6 +140,7 @@ def chain_rows(args, tmp):
         rate_min = len(idx) / dt_min
         rate_sp = len(idx) / dt_sp
         counts = ", ".join(f"{v} {k}" for k, v in sorted(r.counts.items()))
+        SCIPY_RATES[name] = rate_sp
         rows.append(
             f"| {name} | {r.n_cases:,} | {rate_mem:,.0f} | {rate:,.0f} | {rate_min:,.0f} | "
             f"{rate_sp:,.0f} | **{rate_mem / rate_sp:,.0f}x** / **{rate / rate_sp:,.0f}x** | "
@@ -193,6 +200,45 @@ def net_rows(args, tmp):
     return [row]
 
 
+DEVICES_CHILD = textwrap.dedent(
+    """
+    import sys, time, jax
+    jax.config.update("jax_num_cpu_devices", int(sys.argv[1]))
+    jax.config.update("jax_enable_x64", True)
+    import catenax
+    from catenax import sweepchain
+    n, lengths = int(sys.argv[2]), sys.argv[3]
+    grid = dict(spring="1:10:50", mass_g="0.05:0.2:40", length=f"{lengths}:{max(1, n // 2000)}")
+    chunk = sweepchain.default_chunk(len(jax.devices()), n)
+    catenax.sweep(**grid, chunk_size=chunk)  # compile
+    t = time.perf_counter()
+    r = catenax.sweep(**grid, chunk_size=chunk)
+    print(r.n_cases / (time.perf_counter() - t))
+    """
+)
+
+
+def devices_rows(args):
+    """Chain sweeps (in memory) with the CPU split into 1 and 2 JAX devices."""
+    rows = []
+    for name, lengths in GRIDS.items():
+        rates = []
+        for d in (1, 2):
+            p = subprocess.run(
+                [sys.executable, "-c", DEVICES_CHILD, str(d), str(args.cases), lengths],
+                capture_output=True, text=True, check=True,
+                env={**os.environ, "PYTHONWARNINGS": "ignore"},
+            )  # fmt: skip
+            rates.append(float(p.stdout.split()[-1]))
+        sp = SCIPY_RATES.get(name)
+        vs = " / ".join(f"**{r / sp:,.0f}x**" for r in rates) if sp else "n/a"
+        rows.append(
+            f"| {name} | {rates[0]:,.0f} | {rates[1]:,.0f} | {rates[1] / rates[0]:.2f}x | {vs} |"
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
 MEMORY_CHILD = textwrap.dedent(
     """
     import resource, sys, time, jax
@@ -232,7 +278,9 @@ def main(argv=None):
         "--chunk", type=int, default=None, help="cases per call of the chain sweeps (default: auto)"
     )
     ap.add_argument("--net-chunk", type=int, default=16, help="lanes of the network sweep")
-    ap.add_argument("--skip", default="", help="comma list of parts to skip: chain,net,memory")
+    ap.add_argument(
+        "--skip", default="", help="comma list of parts to skip: chain,net,devices,memory"
+    )
     args = ap.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     print(
@@ -258,6 +306,13 @@ def main(argv=None):
             )
             print("|" + "---|" * 7)
             net_rows(args, tmp)
+        if "devices" not in skip:
+            print(
+                "\n| chain sweep (in memory) | 1 CPU device cases/s | 2 CPU devices cases/s "
+                "| 2 / 1 device | sweep / scipy loop (1 / 2 devices) |"
+            )
+            print("|---|---|---|---|---|")
+            devices_rows(args)
         if "memory" not in skip:
             print("\n| chains swept to CSV | seconds | peak RSS MiB | CSV MiB |")
             print("|---|---|---|---|")

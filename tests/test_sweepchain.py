@@ -145,3 +145,32 @@ def test_streamed_numbers_read_back_exactly():
     assert np.array_equal(back[finite], x[finite])
     assert np.all(np.isnan(back[~finite]))
     assert np.signbit(back[np.flatnonzero(x == 0)[1]])  # -0.0 keeps its sign
+
+
+@pytest.mark.parametrize("n", [1, 3, 20, 33, 64, 65])
+def test_thomas_solves_lanes_of_definite_systems(n):
+    from catenax.solvers import tridiagonal as tri
+
+    rng = np.random.default_rng(n)
+    lanes = 5
+    c = rng.uniform(0.1, 3.0, size=(n + 1, lanes))  # spring-like: c tridiag(-1, 2, -1) blocks
+    lower = np.concatenate([np.zeros((1, lanes)), -c[1:-1]])
+    diag = c[:-1] + c[1:]
+    upper = np.concatenate([lower[1:], np.zeros((1, lanes))])
+    b = rng.normal(size=(n, lanes))
+    x = np.asarray(jax.jit(tri.thomas)(*map(jnp.asarray, (lower, diag, upper, b))))
+    for j in range(lanes):
+        want = np.linalg.solve(_dense(lower[:, j], diag[:, j]), b[:, j])
+        np.testing.assert_allclose(x[:, j], want, rtol=1e-11, atol=1e-12)
+        if n <= tri.SEQUENTIAL_MAX:  # tri.solve takes thomas here (LAPACK beyond)
+            one = jax.jit(tri.solve)(*(jnp.asarray(a[:, j]) for a in (lower, diag, upper, b)))
+            np.testing.assert_array_equal(one, x[:, j])
+
+
+def test_on_lanes_touches_only_the_masked_lanes():
+    mask = jnp.asarray(np.arange(300) % 7 == 3)  # 43 lanes: several groups of 8
+    args = {"v": jnp.arange(2 * 300.0).reshape(2, 300)}
+    out = jnp.full((2, 300), -1.0)
+    res = sweepchain._on_lanes(mask, lambda a: 10 * a["v"], args, out, group=8)
+    want = np.where(np.asarray(mask), 10 * np.asarray(args["v"]), -1.0)
+    np.testing.assert_array_equal(res, want)

@@ -8,6 +8,7 @@ Only typer and the standard library are imported at module level, so that
 from __future__ import annotations
 
 import math
+import os
 import re
 from pathlib import Path
 from typing import Annotated
@@ -169,7 +170,7 @@ def sweep_command(
         typer.Option(
             "--cpu-devices",
             help="On a CPU-only machine, split the CPU into this many devices to shard over "
-            "(default: one device; see the README on CPU devices).",
+            "(default: one per core for chains of up to 64 masses, else one; see the README).",
             show_default=False,
         ),
     ] = None,
@@ -287,6 +288,8 @@ def _sweep(
     base._setup_jax(x64=dtype == "float64")
     import jax
 
+    if cpu_devices is None and scenario is None and not distributed:
+        cpu_devices = _auto_cpu_devices(max(axes[0].values()))
     _split_cpu(jax, cpu_devices)
     cluster = None
     if distributed:
@@ -319,13 +322,27 @@ def _sweep(
     raise typer.Exit(base.EXIT_OK)
 
 
-def _split_cpu(jax, cpu_devices) -> None:
-    """Split a CPU-only host into ``cpu_devices`` devices before JAX starts (opt-in).
+def _auto_cpu_devices(n_max) -> int | None:
+    """One CPU device per core (at most 8) for sweeps of chains of up to 64 masses.
 
-    Off by default: with several CPU devices on few cores, jaxlib's batched
-    LAPACK tridiagonal solve (used by newton on chains) can deadlock its thread
-    pool (seen with jax 0.10.2 on 2 cores); one CPU device already uses the
-    cores through XLA's own threads.
+    Those never call LAPACK (newton solves them elementwise), and each device runs
+    its own share of the batch on its own thread: the lesson chain sweeps 1.6-1.9x
+    faster with 2 devices on 2 cores (benchmarks/RESULTS.md). Longer chains and
+    scenario sweeps keep one device (see :func:`_split_cpu`).
+    """
+    from .solvers.tridiagonal import SEQUENTIAL_MAX
+
+    cores = os.cpu_count() or 1
+    return min(cores, 8) if cores > 1 and n_max <= SEQUENTIAL_MAX else None
+
+
+def _split_cpu(jax, cpu_devices) -> None:
+    """Split a CPU-only host into ``cpu_devices`` devices before JAX starts.
+
+    Not by default for longer chains: with several CPU devices on few cores,
+    jaxlib's batched LAPACK tridiagonal solve (used by newton on chains of more
+    than 64 masses) can deadlock its thread pool (seen with jax 0.10.2 on 2
+    cores). Has no effect on GPU machines (their devices are the GPUs).
     """
     if cpu_devices is None:
         return

@@ -261,7 +261,10 @@ def sweep(
             times the number of devices. A case's result depends on its own
             values and this number only, so with a given ``chunk_size`` the
             output is the same bit for bit on any number of devices or
-            processes (the default may differ between machines).
+            processes (the default may differ between machines). Chains with
+            newton (:mod:`catenax.sweepchain`) run whole chunks per call over
+            256 lanes per device; there a case's result does not depend on
+            ``chunk_size`` either (default: up to 16,384).
         max_cases: refuse grids larger than this unless ``force``.
         force: allow a grid larger than ``max_cases``.
         sample_shapes: also return the positions of this many cases spread

@@ -14,11 +14,12 @@ real branches), and in every iteration of one ``while_loop``
    a convex case — takes newton's step: the same test as
    :class:`~catenax.solvers.Newton` (diagonal dominance, else the signs of the
    LDLᵀ pivots of ``H - tau I``), an elementwise LDLᵀ (Thomas) solve, and
-   newton's own line search (:func:`~catenax.solvers.newton.backtrack`, lanes
-   batched);
+   newton's own line search (:func:`~catenax.solvers.newton.backtrack`): the
+   full step for every lane, the halvings only for the lanes that need them;
 3. the other running lanes (indefinite Hessian) are gathered in groups of
-   :data:`GROUP` and take newton's own step under ``vmap``: that branch costs in
-   proportion to the lanes that need it.
+   :data:`GROUP` and take newton's own step under ``vmap``. Both the halvings
+   and this branch cost in proportion to the lanes that need them
+   (:func:`_on_lanes`), not to the batch.
 
 Then the driver's rules (:func:`catenax.solve._make_run`) set each lane's status.
 A case's numbers depend only on its own parameters, never on its neighbours or on
@@ -34,7 +35,6 @@ eigenvalues ``4 c sin²(j pi / (2 (N + 1)))``, j = 1..N.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -43,10 +43,13 @@ from .sweeplanes import _COMPILED, Engine
 
 __all__ = ["GROUP", "LANES", "ChainEngine", "default_chunk", "eligible"]
 
-#: Lanes per device of the batch that runs the chain's while_loop.
-LANES = 1024
+#: Lanes per device of the batch that runs the chain's while_loop (256: the
+#: fastest of 128..2048 on the benchmark's 2-core CPU, small enough for its caches).
+LANES = 256
+#: Default cases per device in one call (64 rounds of the lanes).
+CHUNK = 16384
 #: Lanes gathered for one vmapped general newton step (indefinite Hessians).
-GROUP = 32
+GROUP = 128
 
 
 def eligible(problem, settings) -> bool:
@@ -79,7 +82,7 @@ def eligible(problem, settings) -> bool:
 
 
 def default_chunk(n_devices: int, total: int) -> int:
-    """Cases per device in one call: 16 rounds of :data:`LANES`, or a fair share.
+    """Cases per device in one call: :data:`CHUNK`, or a fair share.
 
     Args:
         n_devices: devices over all processes.
@@ -92,7 +95,7 @@ def default_chunk(n_devices: int, total: int) -> int:
         >>> default_chunk(1, 10**6), default_chunk(4, 100)
         (16384, 25)
     """
-    return max(1, min(16 * LANES, -(-total // n_devices)))
+    return max(1, min(CHUNK, -(-total // n_devices)))
 
 
 # -- the chain in (N, L) layout ---------------------------------------------------
@@ -124,12 +127,9 @@ def _upper(lower):
     return jnp.concatenate([lower[1:], jnp.zeros_like(lower[:1])])
 
 
-def _unroll(n):
-    return True if n <= 64 else 8
-
-
 def _positive_definite(lower, diag, eps):
     """Newton's test: diagonally dominant, else no LDLᵀ pivot of ``H - tau I`` <= 0."""
+    import jax
     import jax.numpy as jnp
 
     from .solvers import tridiagonal as tri
@@ -144,33 +144,12 @@ def _positive_definite(lower, diag, eps):
         & jnp.all(jnp.abs(lower[1:]) > 0, axis=0)
         & jnp.all(diag > tau, axis=0)
     )
-    return cheap | ~jnp.any(tri.pivot_signs(lower, diag, tau), axis=0)
-
-
-def _solve(lower, diag, rhs):
-    """Solve ``H p = rhs`` by unpivoted LDLᵀ (Thomas), lane by lane along axis 0."""
-    import jax
-    import jax.numpy as jnp
-
-    unroll = _unroll(diag.shape[0])
-
-    def forward(carry, row):
-        piv_prev, z_prev = carry
-        b, a, r = row
-        m = b / piv_prev
-        piv, z = a - m * b, r - m * z_prev
-        return (piv, z), (piv, z)
-
-    one = jnp.ones_like(diag[0])
-    _, (piv, z) = jax.lax.scan(forward, (one, 0 * one), (lower, diag, rhs), unroll=unroll)
-
-    def back(p_next, row):
-        b_next, piv_i, z_i = row
-        p = (z_i - b_next * p_next) / piv_i
-        return p, p
-
-    _, p = jax.lax.scan(back, 0 * one, (_upper(lower), piv, z), reverse=True, unroll=unroll)
-    return p
+    # The pivots only where the cheap test fails (a real branch: lanes are batched by hand).
+    return jax.lax.cond(
+        jnp.all(cheap),
+        lambda: cheap,
+        lambda: cheap | ~jnp.any(tri.pivot_signs(lower, diag, tau), axis=0),
+    )
 
 
 def _lowest(lower, diag, max_iter=100):
@@ -185,6 +164,8 @@ def _lowest(lower, diag, max_iter=100):
     import jax
     import jax.numpy as jnp
 
+    from .solvers import tridiagonal as tri
+
     n = diag.shape[0]
     dt = diag.dtype
     eps = jnp.finfo(dt).eps
@@ -192,7 +173,7 @@ def _lowest(lower, diag, max_iter=100):
     gl, gu = jnp.min(diag - r, axis=0), jnp.max(diag + r, axis=0)
     span = jnp.maximum(gu - gl, jnp.finfo(dt).tiny)
     b2 = lower * lower
-    unroll = _unroll(n)
+    unroll = tri.unroll_for(n)
 
     def g_and_h(sigma):
         def row(c, ab):
@@ -253,6 +234,30 @@ def _verdict(x, spring, length, n):
     }
 
 
+def _on_lanes(mask, fn, args, out, group=64):
+    """``out[..., i] = fn(args[..., i])`` for the lanes ``i`` where ``mask``, ``group`` at a time.
+
+    Lanes are the last axis of every array in the pytrees ``args`` and ``out``
+    (``fn`` maps a group of lanes of ``args`` to a group of lanes of ``out``). The
+    work is proportional to the lanes in ``mask``, not to the batch.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    n_lanes = mask.shape[0]
+    ids = jnp.nonzero(mask, size=-(-n_lanes // group) * group, fill_value=n_lanes)[0]
+    count = jnp.sum(mask)
+
+    def body(c):
+        j, out = c
+        idx = jax.lax.dynamic_slice(ids, (j * group,), (group,))
+        at = jnp.minimum(idx, n_lanes - 1)
+        res = fn(jax.tree.map(lambda a: a[..., at], args))
+        return j + 1, jax.tree.map(lambda o, r: o.at[..., idx].set(r, mode="drop"), out, res)
+
+    return jax.lax.while_loop(lambda c: c[0] * group < count, body, (0, out))[1]
+
+
 # -- one chunk ----------------------------------------------------------------------
 def _chunk_runner(n, method, max_steps, check, stab, dtype, lanes):
     """``run(inp, count, rtol, atol) -> raw results`` for one device's chunk."""
@@ -261,6 +266,7 @@ def _chunk_runner(n, method, max_steps, check, stab, dtype, lanes):
 
     from .chain import chain_energy, pad_ends
     from .solve import CONVERGED, DIVERGED, MAX_STEPS, RUNNING, STALLED, make_problem
+    from .solvers import tridiagonal as tri
     from .solvers.newton import NewtonState, backtrack
 
     eps = float(jnp.finfo(dtype).eps)
@@ -291,60 +297,50 @@ def _chunk_runner(n, method, max_steps, check, stab, dtype, lanes):
         # must not depend on the chunk size or the number of devices.
         n_lanes = lanes
         count = count[0]
-        width = -(-n_lanes // GROUP) * GROUP
 
         def finished(g, fs):
             return check & (gmax(g) <= atol + rtol * fs)
 
-        def rare_steps(rare, lane, x1, e1, g1, c1, fs1, nc1, stalled):
-            """Newton's own step for the ``rare`` lanes, :data:`GROUP` at a time."""
-            ids = jnp.nonzero(rare, size=width, fill_value=n_lanes)[0]
-            n_rare = jnp.sum(rare)
-
-            def body(c):
-                j, x1, e1, g1, c1, fs1, nc1, stalled = c
-                idx = jax.lax.dynamic_slice(ids, (j * GROUP,), (GROUP,))
-                at = jnp.minimum(idx, n_lanes - 1)
-                p = lane["p"][:, at]
-                xs, es, gs, ncs, st = vgeneral(
-                    lane["x"][:, at].T, lane["e"][at], lane["g"][:, at].T, lane["nc"][at],
-                    lane["gn0"][at], lane["k"][at], p.T,
-                )  # fmt: skip
-                _, _, cs, fss = _terms(xs.T, p[0], p[1], p[2])
-
-                def put(a, v):
-                    return a.at[..., idx].set(v, mode="drop")
-
-                return (
-                    j + 1, put(x1, xs.T), put(e1, es), put(g1, gs.T), put(c1, cs),
-                    put(fs1, fss), put(nc1, ncs), put(stalled, st),
-                )  # fmt: skip
-
-            c = jax.lax.while_loop(
-                lambda c: c[0] * GROUP < n_rare, body, (0, x1, e1, g1, c1, fs1, nc1, stalled)
+        def general(lanes):
+            """Newton's own step (vmapped) for a group of lanes, and c, fs at the result."""
+            p = lanes["p"]
+            x1, e1, g1, nc1, stalled = vgeneral(
+                lanes["x"].T, lanes["e"], lanes["g"].T, lanes["nc"], lanes["gn0"], lanes["k"], p.T
             )
-            return c[1:]
+            _, _, c1, fs1 = _terms(x1.T, p[0], p[1], p[2])
+            return x1.T, e1, g1.T, c1, fs1, nc1, stalled
 
-        def step(lane, running):
-            x, e, g, c = lane["x"], lane["e"], lane["g"], lane["c"]
-            spring, length, mass_g = lane["p"]
-            lower, diag = _tridiagonal(c)
-            pd = _positive_definite(lower, diag, eps)
-            p = _solve(lower, diag, -g)
+        def search(lanes, max_backtracks):
+            """Newton's line search along ``dx``, lane-batched; c and fs ride along."""
+            spring, length, mass_g = lanes["p"]
 
             def value_and_grad(y):
-                return _terms(y, spring, length, mass_g)[:2]
+                e, g, c, fs = _terms(y, spring, length, mass_g)
+                return (e, (c, fs)), g
 
-            x1, e1, g1, ok = backtrack(
-                value_and_grad, x, e, g, p, method.c1, method.max_backtracks, 1, running & pd
+            x1, e1, g1, (c1, fs1), ok = backtrack(
+                value_and_grad, lanes["x"], lanes["e"], lanes["g"], lanes["dx"], method.c1,
+                max_backtracks, 1, has_aux=True,
+            )  # fmt: skip
+            return x1, e1, g1, c1, fs1, ok
+
+        def step(lane, running):
+            lower, diag = _tridiagonal(lane["c"])
+            pd = _positive_definite(lower, diag, eps)
+            lane = dict(lane, dx=tri.thomas(lower, diag, _upper(lower), -lane["g"]))
+            # The full step for every lane; the line search's halvings and newton's
+            # general step (indefinite Hessians) only for the lanes that need them.
+            out = search(lane, 0)
+            halve = running & pd & ~out[-1]
+            out = _on_lanes(halve, lambda ln: search(ln, method.max_backtracks), lane, out)
+            x, e, g, c = lane["x"], lane["e"], lane["g"], lane["c"]
+            x1, e1, g1, c1, fs1, ok = out
+            x1, e1, g1, c1, fs1 = (
+                jnp.where(ok, a, b)
+                for a, b in ((x1, x), (e1, e), (g1, g), (c1, c), (fs1, lane["fs"]))
             )
-            x1, e1, g1 = (jnp.where(ok, a, b) for a, b in ((x1, x), (e1, e), (g1, g)))
-            _, _, c1, fs1 = _terms(x1, spring, length, mass_g)
-            rare = running & ~pd
             out = (x1, e1, g1, c1, fs1, lane["nc"], ~ok)
-            out = jax.lax.cond(
-                jnp.any(rare), lambda o: rare_steps(rare, lane, *o), lambda o: o, out
-            )
+            out = _on_lanes(running & ~pd, general, lane, out, GROUP)
             x1, e1, g1, c1, fs1, nc1, stalled = out
             # The driver's rules, as in catenax.solve._make_run.
             good = finite(x1, e1, g1)
@@ -359,7 +355,7 @@ def _chunk_runner(n, method, max_steps, check, stab, dtype, lanes):
                 ),
             )
             move = running & good
-            new = dict(lane)
+            new = {k: v for k, v in lane.items() if k != "dx"}
             for key, val in (("x", x1), ("e", e1), ("g", g1), ("c", c1), ("fs", fs1)):
                 new[key] = jnp.where(move, val, lane[key])
             new["nc"] = jnp.where(running, nc1, lane["nc"])
@@ -421,17 +417,28 @@ def _chunk_runner(n, method, max_steps, check, stab, dtype, lanes):
         _, out, _ = jax.lax.while_loop(cond, body, (lane, out, jnp.int32(0)))
         # The summary numbers and the verdict, for the whole chunk at once, on a width
         # that is a multiple of the lanes' (the same code for every column).
+        # Block by block of ``lanes`` columns: small working sets stay in cache.
         pad = -q % lanes
-        x = jnp.pad(out["x"].T, ((0, 0), (0, pad)))
-        spring, length = (jnp.pad(inp[:, j], (0, pad), mode="edge") for j in (0, 1))
-        d = jnp.diff(pad_ends(x, axis=0), axis=0)
-        more = {
-            "lowest": jnp.minimum(jnp.min(x, axis=0), 0.0),
-            "max_tension": jnp.max(spring * (jnp.sqrt(d * d + 1.0) - length), axis=0),
-        }
-        if stab:
-            more.update(_verdict(x, spring, length, n))
-        out.update({k: v[:q] for k, v in more.items()})
+        blocks = (q + pad) // lanes
+        x = jnp.pad(out["x"], ((0, pad), (0, 0))).reshape(blocks, lanes, n)
+        spring, length = (
+            jnp.pad(inp[:, j], (0, pad), mode="edge").reshape(blocks, lanes) for j in (0, 1)
+        )
+
+        def summary(block):
+            x, spring, length = block
+            x = x.T
+            d = jnp.diff(pad_ends(x, axis=0), axis=0)
+            more = {
+                "lowest": jnp.minimum(jnp.min(x, axis=0), 0.0),
+                "max_tension": jnp.max(spring * (jnp.sqrt(d * d + 1.0) - length), axis=0),
+            }
+            if stab:
+                more.update(_verdict(x, spring, length, n))
+            return more
+
+        more = jax.lax.map(summary, (x, spring, length))
+        out.update({k: v.reshape(-1)[:q] for k, v in more.items()})
         return out
 
     return run
@@ -460,34 +467,21 @@ class ChainEngine(Engine):
             _COMPILED.move_to_end(key)
             return _COMPILED[key]
         import jax
-        from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
         dt = self.problem.dtype
         run = _chunk_runner(
             static, s["method"], s["max_steps"], s["check"], s["stability"], dt, LANES
         )
-        if len(self.devices) > 1:
-            mesh = Mesh(np.asarray(self.devices), ("case",))
-            lane, rep = PartitionSpec("case"), PartitionSpec()
-            fn = jax.jit(
-                jax.shard_map(
-                    run,
-                    mesh=mesh,
-                    in_specs=(lane, lane, rep, rep),
-                    out_specs=lane,
-                    check_vma=False,
-                )  # fmt: skip
-            )
-            put = functools.partial(jax.device_put, device=NamedSharding(mesh, lane))
-        else:
-            fn = jax.jit(run)
-            put = functools.partial(jax.device_put, device=self.devices[0])
-        inp = np.zeros((self.batch, 3), dt)
-        counts = np.zeros(len(self.devices), np.int32)
+        # One single-device program, run on every device with its own share of the
+        # chunk: every device runs the same compiled code (an SPMD program may fuse,
+        # and round, differently), so a case's numbers do not depend on the devices.
+        fn = jax.jit(run)
+        inp = np.zeros((self.chunk, 3), dt)
         tol = np.zeros((), dt)
-        raw = jax.eval_shape(fn, inp, counts, tol, tol)
-        template = self.host({k: np.zeros(v.shape, v.dtype) for k, v in raw.items()})
-        _COMPILED[key] = (fn, None, None, put, template)
+        raw = jax.eval_shape(fn, inp, np.zeros(1, np.int32), tol, tol)
+        shapes = {k: (self.batch, *v.shape[1:]) for k, v in raw.items()}
+        template = self.host({k: np.zeros(shapes[k], v.dtype) for k, v in raw.items()})
+        _COMPILED[key] = (fn, None, None, None, template)
         while len(_COMPILED) > 16:
             _COMPILED.popitem(last=False)
         return _COMPILED[key]
@@ -505,22 +499,29 @@ class ChainEngine(Engine):
         """
         import jax
 
-        fn, _, _, put, _ = self.compiled(static)
+        fn = self.compiled(static)[0]
         dt = self.problem.dtype
         rtol, atol = np.asarray(self.s["rtol"], dt), np.asarray(self.s["atol"], dt)
-        per, n_dev = self.chunk, len(self.devices)
+        per = self.chunk
         pending: list = []
         for key, cases, inp in items:
             m = len(cases)
             full = np.repeat(np.asarray(inp[:1], dt), self.batch, axis=0)  # padding: copies
             full[:m] = inp
-            counts = np.clip(m - per * np.arange(n_dev), 0, per).astype(np.int32)
-            pending.append((key, m, fn(put(full), put(counts), rtol, atol)))
+            calls = []
+            for d, dev in enumerate(self.devices):
+                count = np.asarray([min(max(m - d * per, 0), per)], np.int32)
+                args = (full[d * per : (d + 1) * per], count, rtol, atol)
+                calls.append(fn(*jax.device_put(args, dev)))  # asynchronous
+            pending.append((key, calls))
             if len(pending) > ahead:
-                yield self._fetch(*pending.pop(0), jax)
+                yield self._fetch(*pending.pop(0))
         while pending:
-            yield self._fetch(*pending.pop(0), jax)
+            yield self._fetch(*pending.pop(0))
 
-    def _fetch(self, key, m, raw, jax):
-        raw = jax.device_get(raw)
-        return key, self.host({k: np.asarray(v) for k, v in raw.items()})
+    def _fetch(self, key, calls):
+        import jax
+
+        parts = jax.device_get(calls)
+        raw = {k: np.concatenate([np.asarray(p[k]) for p in parts]) for k in parts[0]}
+        return key, self.host(raw)

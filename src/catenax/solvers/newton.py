@@ -288,7 +288,7 @@ class Newton:
         return x + beta * d, eb, ok, beta
 
 
-def backtrack(value_and_grad, x, e, g, p, c1, max_backtracks, lanes=0, active=True):
+def backtrack(value_and_grad, x, e, g, p, c1, max_backtracks, lanes=0, active=True, has_aux=False):
     """Armijo backtracking along ``p`` from ``alpha = 1`` (newton's line search).
 
     Each trial is accepted when finite and either Armijo's sufficient decrease
@@ -306,10 +306,13 @@ def backtrack(value_and_grad, x, e, g, p, c1, max_backtracks, lanes=0, active=Tr
             of a batch (``e`` then has their shape); each lane searches on its
             own, and the loop runs while any lane has not finished.
         active: which lanes search (shape of ``e``); the others stop at once.
+        has_aux: ``value_and_grad`` returns ``((E, aux), grad E)`` (as
+            ``jax.value_and_grad(..., has_aux=True)``); ``aux`` of the last
+            trial is returned too.
 
     Returns:
         ``(x1, e1, g1, ok)``: the last trial point, its energy and gradient, and
-        whether it was accepted (per lane).
+        whether it was accepted (per lane); with ``has_aux``, ``aux`` follows.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -331,23 +334,26 @@ def backtrack(value_and_grad, x, e, g, p, c1, max_backtracks, lanes=0, active=Tr
 
     def trial(alpha):
         x1 = x + spread(alpha) * p
-        e1, g1 = value_and_grad(x1)
+        if has_aux:
+            (e1, aux), g1 = value_and_grad(x1)
+        else:
+            (e1, g1), aux = value_and_grad(x1), ()
         noise = 16 * eps * root_n * (jnp.abs(e) + jnp.abs(e1))
         armijo = e1 <= e + c1 * alpha * slope
         flat = (e1 - e <= noise) & (jnp.max(jnp.abs(g1), axis=axes, initial=0.0) < gmax)
         ok = jnp.isfinite(e1) & jnp.all(jnp.isfinite(g1), axis=axes) & (armijo | flat)
         ok = ok & jnp.any(x1 != x, axis=axes) & (slope < 0)
-        return x1, e1, g1, ok
+        return x1, e1, g1, aux, ok
 
     one = jnp.ones(jnp.shape(e), dt)
-    x1, e1, g1, ok = trial(one)
+    x1, e1, g1, aux, ok = trial(one)
     i0 = jnp.zeros(jnp.shape(e), jnp.int32)
 
     def cond(c):
         return jnp.any(active & (c[0] < max_backtracks) & ~c[-1])
 
     def body(c):
-        i, alpha, x1, e1, g1, ok = c
+        i, alpha, x1, e1, g1, aux, ok = c
         go = active & (i < max_backtracks) & ~ok
         # Safeguarded quadratic interpolation: alpha <- clip(alpha*, alpha/10, alpha/2).
         denom = 2.0 * (e1 - e - slope * alpha)
@@ -355,15 +361,15 @@ def backtrack(value_and_grad, x, e, g, p, c1, max_backtracks, lanes=0, active=Tr
         interp = jnp.where(jnp.isfinite(e1) & (denom > 0), interp, 0.1 * alpha)
         alpha = jnp.where(go, jnp.clip(interp, 0.1 * alpha, 0.5 * alpha), alpha)
         new = trial(alpha)
-        keep = lambda a, b: jnp.where(spread(go) if a.ndim > go.ndim else go, a, b)  # noqa: E731
-        return (
-            i + go.astype(jnp.int32),
-            alpha,
-            *(keep(a, b) for a, b in zip(new, (x1, e1, g1, ok), strict=True)),
-        )
 
-    c = jax.lax.while_loop(cond, body, (i0, one, x1, e1, g1, ok))
-    return c[2], c[3], c[4], c[5]
+        def keep(a, b):
+            return jnp.where(spread(go) if a.ndim > go.ndim else go, a, b)
+
+        old = (x1, e1, g1, aux, ok)
+        return (i + go.astype(jnp.int32), alpha, *jax.tree.map(keep, new, old))
+
+    c = jax.lax.while_loop(cond, body, (i0, one, x1, e1, g1, aux, ok))
+    return (c[2], c[3], c[4], c[5], c[6]) if has_aux else (c[2], c[3], c[4], c[6])
 
 
 def _orient(d, g):
