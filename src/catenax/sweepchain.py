@@ -41,7 +41,7 @@ import numpy as np
 
 from .sweeplanes import _COMPILED, Engine
 
-__all__ = ["GROUP", "LANES", "ChainEngine", "default_chunk", "eligible"]
+__all__ = ["CHUNK", "GROUP", "LANES", "ChainEngine", "default_chunk", "eligible"]
 
 #: Lanes per device of the batch that runs the chain's while_loop (256: the
 #: fastest of 128..2048 on the benchmark's 2-core CPU, small enough for its caches).
