@@ -82,7 +82,10 @@ def eligible(problem, settings) -> bool:
 
 
 def default_chunk(n_devices: int, total: int) -> int:
-    """Cases per device in one call: :data:`CHUNK`, or a fair share.
+    """Cases per device in one call: :data:`CHUNK`, a fair share, or all of a small sweep.
+
+    A sweep of up to ``4 * LANES`` cases stays on the first device: the others
+    would each compile the program (seconds) for a few cases.
 
     Args:
         n_devices: devices over all processes.
@@ -92,10 +95,11 @@ def default_chunk(n_devices: int, total: int) -> int:
         The chunk size per device (at least 1).
 
     Example:
-        >>> default_chunk(1, 10**6), default_chunk(4, 100)
-        (16384, 25)
+        >>> default_chunk(1, 10**6), default_chunk(2, 10**5), default_chunk(4, 100)
+        (16384, 16384, 100)
     """
-    return max(1, min(CHUNK, -(-total // n_devices)))
+    fair = -(-total // n_devices)
+    return max(1, min(CHUNK, total, max(4 * LANES, fair)))
 
 
 # -- the chain in (N, L) layout ---------------------------------------------------
@@ -511,6 +515,8 @@ class ChainEngine(Engine):
             calls = []
             for d, dev in enumerate(self.devices):
                 count = np.asarray([min(max(m - d * per, 0), per)], np.int32)
+                if count[0] == 0 and d > 0:  # nothing for this device (a short chunk)
+                    continue
                 args = (full[d * per : (d + 1) * per], count, rtol, atol)
                 calls.append(fn(*jax.device_put(args, dev)))  # asynchronous
             pending.append((key, calls))
@@ -524,4 +530,8 @@ class ChainEngine(Engine):
 
         parts = jax.device_get(calls)
         raw = {k: np.concatenate([np.asarray(p[k]) for p in parts]) for k in parts[0]}
+        short = self.batch - len(raw["status"])  # devices skipped: zero rows, never read
+        if short:
+            raw = {k: np.concatenate([v, np.zeros((short, *v.shape[1:]), v.dtype)])
+                   for k, v in raw.items()}  # fmt: skip
         return key, self.host(raw)
