@@ -379,6 +379,52 @@ def _batched_runner(energy, method, max_steps, record_every, check, history=True
     return jax.jit(jax.vmap(run, in_axes=(0, None, None, None, None)))
 
 
+def start_status(finite, finished):
+    """The driver's status at the start: diverged, converged or running.
+
+    Args:
+        finite: energy, gradient and positions are finite (per case).
+        finished: the stopping rule holds (per case).
+
+    Returns:
+        An int32 status code (see :data:`STATUSES`), the shape of ``finite``.
+
+    Example:
+        >>> STATUSES[int(start_status(True, False))]
+        'running'
+    """
+    return jnp.where(~finite, DIVERGED, jnp.where(finished, CONVERGED, RUNNING))
+
+
+def step_status(finite, finished, stalled, steps, max_steps):
+    """The driver's status after a step, in order of precedence.
+
+    Diverged (not finite), converged (the stopping rule holds), stalled (the
+    method can make no progress), max_steps (``steps >= max_steps``), else running.
+
+    Args:
+        finite, finished, stalled: per-case flags after the step.
+        steps: the steps taken so far, including this one.
+        max_steps: the step budget.
+
+    Returns:
+        An int32 status code (see :data:`STATUSES`).
+
+    Example:
+        >>> STATUSES[int(step_status(True, False, False, 10, 10))]
+        'max_steps'
+    """
+    return jnp.where(
+        ~finite,
+        DIVERGED,
+        jnp.where(
+            finished,
+            CONVERGED,
+            jnp.where(stalled, STALLED, jnp.where(steps >= max_steps, MAX_STEPS, RUNNING)),
+        ),
+    )
+
+
 def _make_run(energy, method, max_steps, record_every, check, history=True):
     """The driver's loop: ``run(x0, params, free, rtol, atol) -> dict`` (jit/vmap-able).
 
@@ -415,9 +461,7 @@ def _make_run(energy, method, max_steps, record_every, check, history=True):
             if n_rec:
                 iters = iters.at[0].set(x0)
                 iter_k = iter_k.at[0].set(0)
-            status0 = jnp.where(
-                ~finite(x0, e0, g0), DIVERGED, jnp.where(finished(x0, g0), CONVERGED, RUNNING)
-            )
+            status0 = start_status(finite(x0, e0, g0), finished(x0, g0))
             return (jnp.int32(0), x0, e0, g0, state0, status0, hist_e, hist_g, iters, iter_k,
                     jnp.int32(1))  # fmt: skip
 
@@ -429,15 +473,7 @@ def _make_run(energy, method, max_steps, record_every, check, history=True):
             x1, e1, g1, state1, stalled = method.step(prob, x, e, g, state, k)
             k1 = k + 1
             ok = finite(x1, e1, g1)
-            status = jnp.where(
-                ~ok,
-                DIVERGED,
-                jnp.where(
-                    finished(x1, g1),
-                    CONVERGED,
-                    jnp.where(stalled, STALLED, jnp.where(k1 >= max_steps, MAX_STEPS, RUNNING)),
-                ),
-            )
+            status = step_status(ok, finished(x1, g1), stalled, k1, max_steps)
             # On divergence keep the last finite iterate.
             keep = lambda new, old: jax.tree.map(  # noqa: E731
                 lambda a, b: jnp.where(ok, a, b), new, old

@@ -24,7 +24,7 @@ import numpy as np
 
 from .grid import Axis, Grid, parse_key
 
-__all__ = ["CHAIN_OPTIONS", "ChainProblem", "ScenarioProblem"]
+__all__ = ["CHAIN_OPTIONS", "ChainProblem", "ScenarioProblem", "chain_summary"]
 
 CHAIN_OPTIONS = ("n", "spring", "length", "mass_g")
 _NETWORK_FLOATS = ("positions", "rest_length", "stiffness", "mass", "gravity", "loads")
@@ -36,6 +36,31 @@ _NOT_VARIABLE = {
     "cables": "the cable switch",
     "builder": "the builder's name",
 }
+
+
+def chain_summary(x, spring, length, axis=-1):
+    """A chain's summary numbers: its lowest point (ends included) and largest tension.
+
+    Args:
+        x: heights, masses along ``axis`` (other axes: cases).
+        spring, length: K and l, broadcastable against one height per case.
+        axis: the axis of the masses.
+
+    Returns:
+        ``(lowest, max_tension)``, one per case.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> [float(v) for v in chain_summary(jnp.array([-1.0]), 2.0, 1.0)]
+        [-1.0, 0.8284271247461903]
+    """
+    import jax.numpy as jnp
+
+    from .chain import pad_ends
+
+    d = jnp.diff(pad_ends(x, axis), axis=axis)
+    tension = spring * (jnp.sqrt(d * d + 1.0) - length)
+    return jnp.minimum(jnp.min(x, axis=axis), 0.0), jnp.max(tension, axis=axis)
 
 
 class ChainProblem:
@@ -90,14 +115,8 @@ class ChainProblem:
         return case
 
     def summary(self, x, params):
-        import jax.numpy as jnp
-
-        from .chain import pad_ends
-
         spring, length, _ = params
-        d = jnp.diff(pad_ends(x))
-        tension = spring * (jnp.sqrt(d * d + 1.0) - length)
-        return jnp.minimum(jnp.min(x), 0.0), jnp.max(tension)
+        return chain_summary(x, spring, length)
 
     def eigen(self, n):
         """In-batch verdict data at ``x``: the exact extreme eigenvalues (tridiagonal).

@@ -39,7 +39,8 @@ import math
 
 import numpy as np
 
-from .sweeplanes import _COMPILED, Engine
+from .sweepcases import chain_summary
+from .sweeplanes import Engine, _remember
 
 __all__ = ["CHUNK", "GROUP", "LANES", "ChainEngine", "default_chunk", "eligible"]
 
@@ -268,8 +269,8 @@ def _chunk_runner(n, method, max_steps, check, stab, dtype, lanes):
     import jax
     import jax.numpy as jnp
 
-    from .chain import chain_energy, pad_ends
-    from .solve import CONVERGED, DIVERGED, MAX_STEPS, RUNNING, STALLED, make_problem
+    from .chain import chain_energy
+    from .solve import CONVERGED, RUNNING, make_problem, start_status, step_status
     from .solvers import tridiagonal as tri
     from .solvers.newton import NewtonState, backtrack
 
@@ -349,15 +350,7 @@ def _chunk_runner(n, method, max_steps, check, stab, dtype, lanes):
             # The driver's rules, as in catenax.solve._make_run.
             good = finite(x1, e1, g1)
             k1 = lane["k"] + 1
-            status = jnp.where(
-                ~good,
-                DIVERGED,
-                jnp.where(
-                    finished(g1, fs1),
-                    CONVERGED,
-                    jnp.where(stalled, STALLED, jnp.where(k1 >= max_steps, MAX_STEPS, RUNNING)),
-                ),
-            )
+            status = step_status(good, finished(g1, fs1), stalled, k1, max_steps)
             move = running & good
             new = {k: v for k, v in lane.items() if k != "dx"}
             for key, val in (("x", x1), ("e", e1), ("g", g1), ("c", c1), ("fs", fs1)):
@@ -386,9 +379,7 @@ def _chunk_runner(n, method, max_steps, check, stab, dtype, lanes):
             p = jnp.where(load, p0, lane["p"])
             x0 = jnp.zeros_like(lane["x"])
             e0, g0, c0, fs0 = _terms(x0, p[0], p[1], p[2])
-            status0 = jnp.where(
-                ~finite(x0, e0, g0), DIVERGED, jnp.where(finished(g0, fs0), CONVERGED, RUNNING)
-            )
+            status0 = start_status(finite(x0, e0, g0), finished(g0, fs0))
             fresh = {
                 "case": new, "p": p0, "k": jnp.zeros_like(lane["k"]), "x": x0, "e": e0,
                 "g": g0, "c": c0, "fs": fs0, "nc": jnp.ones_like(e0),
@@ -432,11 +423,8 @@ def _chunk_runner(n, method, max_steps, check, stab, dtype, lanes):
         def summary(block):
             x, spring, length = block
             x = x.T
-            d = jnp.diff(pad_ends(x, axis=0), axis=0)
-            more = {
-                "lowest": jnp.minimum(jnp.min(x, axis=0), 0.0),
-                "max_tension": jnp.max(spring * (jnp.sqrt(d * d + 1.0) - length), axis=0),
-            }
+            lowest, max_tension = chain_summary(x, spring, length, axis=0)
+            more = {"lowest": lowest, "max_tension": max_tension}
             if stab:
                 more.update(_verdict(x, spring, length, n))
             return more
@@ -467,28 +455,26 @@ class ChainEngine(Engine):
             "chain-engine", self.problem.cache_key, static, s["method"], s["max_steps"],
             s["check"], s["stability"], tuple(self.devices), self.chunk,
         )  # fmt: skip
-        if key in _COMPILED:
-            _COMPILED.move_to_end(key)
-            return _COMPILED[key]
-        import jax
 
-        dt = self.problem.dtype
-        run = _chunk_runner(
-            static, s["method"], s["max_steps"], s["check"], s["stability"], dt, LANES
-        )
-        # One single-device program, run on every device with its own share of the
-        # chunk: every device runs the same compiled code (an SPMD program may fuse,
-        # and round, differently), so a case's numbers do not depend on the devices.
-        fn = jax.jit(run)
-        inp = np.zeros((self.chunk, 3), dt)
-        tol = np.zeros((), dt)
-        raw = jax.eval_shape(fn, inp, np.zeros(1, np.int32), tol, tol)
-        shapes = {k: (self.batch, *v.shape[1:]) for k, v in raw.items()}
-        template = self.host({k: np.zeros(shapes[k], v.dtype) for k, v in raw.items()})
-        _COMPILED[key] = (fn, None, None, None, template)
-        while len(_COMPILED) > 16:
-            _COMPILED.popitem(last=False)
-        return _COMPILED[key]
+        def build():
+            import jax
+
+            dt = self.problem.dtype
+            run = _chunk_runner(
+                static, s["method"], s["max_steps"], s["check"], s["stability"], dt, LANES
+            )
+            # One single-device program, run on every device with its own share of the
+            # chunk: every device runs the same compiled code (an SPMD program may fuse,
+            # and round, differently), so a case's numbers do not depend on the devices.
+            fn = jax.jit(run)
+            inp = np.zeros((self.chunk, 3), dt)
+            tol = np.zeros((), dt)
+            raw = jax.eval_shape(fn, inp, np.zeros(1, np.int32), tol, tol)
+            shapes = {k: (self.batch, *v.shape[1:]) for k, v in raw.items()}
+            template = self.host({k: np.zeros(shapes[k], v.dtype) for k, v in raw.items()})
+            return (fn, None, None, None, template)
+
+        return _remember(key, build)
 
     def solve(self, items, static, ahead=1):
         """Solve work items a chunk per call; yield ``(key, results)`` in item order.

@@ -211,6 +211,17 @@ def _where(mask, new, old):
 _COMPILED: OrderedDict = OrderedDict()
 
 
+def _remember(key, build):
+    """``build()`` once per ``key``, kept among the 16 most recently used in :data:`_COMPILED`."""
+    if key in _COMPILED:
+        _COMPILED.move_to_end(key)
+        return _COMPILED[key]
+    _COMPILED[key] = build()
+    while len(_COMPILED) > 16:
+        _COMPILED.popitem(last=False)
+    return _COMPILED[key]
+
+
 @dataclass
 class Chunks:
     """Chunks of case indices of ``size`` cases, aligned to each group (``n``) of the grid."""
@@ -278,51 +289,49 @@ class Engine:
             s["multistart"], s["seed"], s["perturbation"], s["stability"], tuple(self.devices),
             self.batch,
         )  # fmt: skip
-        if key in _COMPILED:
-            _COMPILED.move_to_end(key)
-            return _COMPILED[key]
-        import jax
-        from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-        from .solve import _perturbation_scale
+        def build():
+            import jax
+            from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-        noise = scale = None
-        if s["multistart"] is not None:
-            shape = (s["multistart"], *self.problem.x_shape(static))
-            noise = jax.random.normal(jax.random.key(s["seed"]), shape, self.problem.dtype)
-            if s["perturbation"] is not None or not self.problem.varies_x0:
-                scale = _perturbation_scale(self.problem.base_x0(static), s["perturbation"])
-        start, advance, finish = _lane_functions(
-            self.problem, static, s["method"], s["max_steps"], s["check"], s["multistart"],
-            noise, scale, s["stability"],
-        )  # fmt: skip
-        vstart = jax.vmap(start, in_axes=(0, None, None))
-        vadvance = jax.vmap(advance, in_axes=(0, 0, None, None, None))
-        vfinish = jax.vmap(finish, in_axes=(0, 0, None, None))
-        if len(self.devices) > 1:
-            mesh = Mesh(np.asarray(self.devices), ("case",))
-            lane = NamedSharding(mesh, PartitionSpec("case"))
-            rep = NamedSharding(mesh, PartitionSpec())
-            fns = (
-                jax.jit(vstart, in_shardings=(lane, rep, rep), out_shardings=lane),
-                jax.jit(vadvance, in_shardings=(lane, lane, rep, rep, rep), out_shardings=lane),
-                jax.jit(vfinish, in_shardings=(lane, lane, rep, rep), out_shardings=lane),
-            )
-            put = functools.partial(jax.device_put, device=lane)
-        else:
-            fns = tuple(jax.jit(f) for f in (vstart, vadvance, vfinish))
-            put = functools.partial(jax.device_put, device=self.devices[0])
-        inp = self.problem.inputs(0, 1)
-        inp = jax.tree.map(lambda a: np.repeat(a, self.batch, 0), inp)
-        tol = np.zeros((), self.problem.dtype)
-        carry = jax.eval_shape(vstart, inp, tol, tol)
-        raw = jax.eval_shape(vfinish, carry, inp, tol, tol)
-        raw = {k: np.zeros(v.shape, v.dtype) for k, v in raw.items()}
-        template = self.host(raw)
-        _COMPILED[key] = (*fns, put, template)
-        while len(_COMPILED) > 16:
-            _COMPILED.popitem(last=False)
-        return _COMPILED[key]
+            from .solve import _perturbation_scale
+
+            noise = scale = None
+            if s["multistart"] is not None:
+                shape = (s["multistart"], *self.problem.x_shape(static))
+                noise = jax.random.normal(jax.random.key(s["seed"]), shape, self.problem.dtype)
+                if s["perturbation"] is not None or not self.problem.varies_x0:
+                    scale = _perturbation_scale(self.problem.base_x0(static), s["perturbation"])
+            start, advance, finish = _lane_functions(
+                self.problem, static, s["method"], s["max_steps"], s["check"], s["multistart"],
+                noise, scale, s["stability"],
+            )  # fmt: skip
+            vstart = jax.vmap(start, in_axes=(0, None, None))
+            vadvance = jax.vmap(advance, in_axes=(0, 0, None, None, None))
+            vfinish = jax.vmap(finish, in_axes=(0, 0, None, None))
+            if len(self.devices) > 1:
+                mesh = Mesh(np.asarray(self.devices), ("case",))
+                lane = NamedSharding(mesh, PartitionSpec("case"))
+                rep = NamedSharding(mesh, PartitionSpec())
+                fns = (
+                    jax.jit(vstart, in_shardings=(lane, rep, rep), out_shardings=lane),
+                    jax.jit(vadvance, in_shardings=(lane, lane, rep, rep, rep), out_shardings=lane),
+                    jax.jit(vfinish, in_shardings=(lane, lane, rep, rep), out_shardings=lane),
+                )
+                put = functools.partial(jax.device_put, device=lane)
+            else:
+                fns = tuple(jax.jit(f) for f in (vstart, vadvance, vfinish))
+                put = functools.partial(jax.device_put, device=self.devices[0])
+            inp = self.problem.inputs(0, 1)
+            inp = jax.tree.map(lambda a: np.repeat(a, self.batch, 0), inp)
+            tol = np.zeros((), self.problem.dtype)
+            carry = jax.eval_shape(vstart, inp, tol, tol)
+            raw = jax.eval_shape(vfinish, carry, inp, tol, tol)
+            raw = {k: np.zeros(v.shape, v.dtype) for k, v in raw.items()}
+            template = self.host(raw)
+            return (*fns, put, template)
+
+        return _remember(key, build)
 
     def host(self, raw):
         """Table columns from raw ``finish`` results (see :func:`host_results`)."""
