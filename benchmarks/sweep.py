@@ -48,8 +48,8 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import catenax  # noqa: E402
-from catenax import sweepchain  # noqa: E402
-from catenax.scenario import parse_scenario, solve_scenario  # noqa: E402
+from catenax.io.scenario import parse_scenario, solve_scenario  # noqa: E402
+from catenax.sweeps import chain_engine as sweepchain  # noqa: E402
 
 GRIDS = {
     "convex (l 0.5..0.95)": "0.5:0.95",
@@ -107,7 +107,7 @@ def chain_rows(args, tmp):
         grid = chain_grid(lengths, args.cases)
         out = Path(tmp) / "chain.csv"
         r, dt, dt_mem = time_chain_sweep(grid, out, args.chunk, args.cases)
-        t = catenax.sweepio.read_table(out)
+        t = catenax.io.read_table(out)
         idx = subset(t, r.n_cases, args.subset)
         params = [(t["spring"][i], t["length"][i], t["mass_g"][i]) for i in idx]
         # catenax minimize, one case at a time (compiled once, then warm)
@@ -176,7 +176,7 @@ def net_rows(args, tmp):
     t0 = time.perf_counter()
     r = catenax.sweep(NET, vary, out=Path(tmp) / "net.csv", overwrite=True, chunk_size=c)
     dt = time.perf_counter() - t0
-    t = catenax.sweepio.read_table(Path(tmp) / "net.csv")
+    t = catenax.io.read_table(Path(tmp) / "net.csv")
     idx = subset(t, r.n_cases, max(3, args.subset // 20))
     import copy
 
@@ -206,7 +206,7 @@ DEVICES_CHILD = textwrap.dedent(
     jax.config.update("jax_num_cpu_devices", int(sys.argv[1]))
     jax.config.update("jax_enable_x64", True)
     import catenax
-    from catenax import sweepchain
+    from catenax.sweeps import chain_engine as sweepchain
     n, lengths = int(sys.argv[2]), sys.argv[3]
     grid = dict(spring="1:10:50", mass_g="0.05:0.2:40", length=f"{lengths}:{max(1, n // 2000)}")
     chunk = sweepchain.default_chunk(len(jax.devices()), n)

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import catenax  # noqa: E402
-from catenax.netplot import plot_network_3d  # noqa: E402
+from catenax.plot.network import plot_network_3d  # noqa: E402
 
 IMG = Path(__file__).resolve().parents[1] / "docs" / "img" / "cable_net.png"
 

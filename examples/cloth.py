@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import catenax  # noqa: E402
-from catenax.netplot import plot_network_3d  # noqa: E402
+from catenax.plot.network import plot_network_3d  # noqa: E402
 
 ROWS = COLS = 21
 

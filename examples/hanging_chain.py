@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 import scipy.optimize  # noqa: E402
 
 import catenax  # noqa: E402
-from catenax.netplot import plot_network_2d  # noqa: E402
+from catenax.plot.network import plot_network_2d  # noqa: E402
 
 SPAN, LENGTH, WEIGHT, EA, N = 1.0, 1.5, 1.0, 1e4, 40
 

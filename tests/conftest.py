@@ -21,3 +21,11 @@ def invoke(monkeypatch):
         return runner.invoke(cli.app, [str(a) for a in args])
 
     return _invoke
+
+
+@pytest.fixture
+def lesson_ref():
+    """The lesson's reference figures shipped in ``tests/data/lesson.json``."""
+    from _data import lesson_reference
+
+    return lesson_reference()

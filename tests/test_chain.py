@@ -1,20 +1,16 @@
 """The lesson's model: energy, gradient, Hessian and equilibrium, checked independently."""
 
-import json
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _data import lesson_reference
 from scipy.optimize import minimize as scipy_minimize
 
 import catenax
-from catenax.chain import chain_energy, chain_force_scale, chain_hessian_tridiagonal, pad_ends
+from catenax.model.chain import chain_energy, chain_force_scale, chain_hessian_tridiagonal, pad_ends
 
-REFERENCE = json.loads(
-    (Path(__file__).resolve().parents[2] / "shared" / "reference" / "lesson.json").read_text()
-)
+REFERENCE = lesson_reference()
 LESSON = (5.0, 0.8, 0.1)
 
 

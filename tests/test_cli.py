@@ -8,20 +8,18 @@ the same typer app. Subprocesses cost ~1-2 s each, so there are few of them.
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from _cli import run_cli
+from _data import lesson_reference
 
 import catenax
 import catenax.solvers
-from catenax import cli
+from catenax.cli import app as cli
 
-REFERENCE = json.loads(
-    (Path(__file__).resolve().parents[2] / "shared" / "reference" / "lesson.json").read_text()
-)
+REFERENCE = lesson_reference()
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 GIF_MAGIC = (b"GIF87a", b"GIF89a")
 

@@ -14,10 +14,10 @@ from _cli import run_cli
 from PIL import Image
 
 import catenax
-from catenax.cli_network import MAX_FRAMES, NETWORK_OUT_SUFFIXES
-from catenax.netio import NETWORK_SUFFIXES
-from catenax.network import fixed_coordinates
-from catenax.scenario import RESULT_KEYS, load_scenario, result_to_dict, solve_scenario
+from catenax.cli.network import MAX_FRAMES, NETWORK_OUT_SUFFIXES
+from catenax.io.network_files import NETWORK_SUFFIXES
+from catenax.io.scenario import RESULT_KEYS, load_scenario, result_to_dict, solve_scenario
+from catenax.model.network import fixed_coordinates
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "examples" / "scenarios"
 SAMPLES = sorted(p.name for p in SCENARIOS.iterdir() if p.suffix in (".toml", ".json"))

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from catenax.distributed import cluster_settings
+from catenax.sweeps.distributed import cluster_settings
 
 
 def _free_port() -> int:

@@ -10,7 +10,7 @@ import scipy.sparse
 from _network_solver import newton_solve
 
 import catenax
-from catenax import network as N
+from catenax import model as N
 
 
 def _perturbed(net, scale=0.05, seed=0):

@@ -1,16 +1,14 @@
 """lbfgs, fire, gd, adam reach the lesson's equilibrium; budgets; registry; compare."""
 
-import json
-from pathlib import Path
-
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _data import lesson_reference
 
 import catenax
 from catenax.solvers import FIRE, LBFGS, resolve_method
 
-REF = json.loads((Path(__file__).resolve().parents[2] / "shared/reference/lesson.json").read_text())
+REF = lesson_reference()
 E = catenax.chain_energy
 Y_STAR = np.asarray(REF["equilibrium"]["y"])
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import catenax
-from catenax import network as N
+from catenax import model as N
 
 
 def _two(**kw):

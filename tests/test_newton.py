@@ -1,19 +1,17 @@
 """Newton: tridiagonal and CG paths, globalisation from the flat start, the Hessian."""
 
-import json
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _data import lesson_reference
 
 import catenax
-from catenax.solve import make_problem
+from catenax.solve.driver import make_problem
 from catenax.solvers import Newton
 from catenax.solvers import tridiagonal as tri
 
-REF = json.loads((Path(__file__).resolve().parents[2] / "shared/reference/lesson.json").read_text())
+REF = lesson_reference()
 if not REF:  # pragma: no cover
     raise RuntimeError("reference file missing")
 E = catenax.chain_energy

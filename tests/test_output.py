@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from catenax.output import atomic_write, check_output_path, to_jsonable, write_result
+from catenax.io.files import atomic_write, check_output_path, to_jsonable, write_result
 
 
 def test_atomic_write_keeps_suffix_and_leaves_no_temp(tmp_path):

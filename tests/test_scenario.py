@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import catenax
-from catenax.netio import write_network_result
-from catenax.scenario import RESULT_KEYS
+from catenax.io.network_files import write_network_result
+from catenax.io.scenario import RESULT_KEYS
 
 matplotlib.use("Agg")
 
@@ -243,7 +243,7 @@ def test_failed_write_leaves_old_file(tmp_path):
 
 
 def test_plots_2d_3d_and_animation(tmp_path):
-    from catenax.netplot import animate_network, save_network_plot
+    from catenax.plot.network import animate_network, save_network_plot
 
     net = catenax.chain2d(6).replace(loads=np.eye(8, 2) * 0.5)
     p = save_network_plot(tmp_path / "c.png", net.positions, net, title="chain")

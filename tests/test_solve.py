@@ -1,20 +1,18 @@
 """The driver: the notebook's runs step for step, stopping rule, statuses, schedules."""
 
 import json
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from _data import lesson_reference
 
 import catenax
 from catenax import chain_energy, minimize
 
-REFERENCE = json.loads(
-    (Path(__file__).resolve().parents[2] / "shared" / "reference" / "lesson.json").read_text()
-)
+REFERENCE = lesson_reference()
 RUNS = REFERENCE["lesson_runs_60_steps"]
 LESSON = (5.0, 0.8, 0.1)
 TOL = {"float32": 1e-5, "float64": 1e-10}
@@ -202,14 +200,14 @@ def test_history_off_keeps_the_answer_and_drops_the_buffers():
 
 
 def test_stalled_without_a_stopping_test_still_explains():
-    from catenax.solve import _message
+    from catenax.solve.driver import _message
 
     msg = _message("stalled", "newton", 7, 1e-13, None, 100)
     assert "step 7" in msg and "no stopping test" in msg
 
 
 def test_stalled_newton_is_not_told_to_try_newton():
-    from catenax.solve import _message
+    from catenax.solve.driver import _message
 
     assert "'newton'" not in _message("stalled", "newton", 9, 1e-9, 1e-10, 100)
     assert "'newton'" in _message("stalled", "lbfgs", 9, 1e-9, 1e-10, 100)

@@ -2,17 +2,17 @@
 
 import json
 import math
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _data import lesson_reference
 
 import catenax
 from catenax.solvers import tridiagonal as tri
 
-REF = json.loads((Path(__file__).resolve().parents[2] / "shared/reference/lesson.json").read_text())
+REF = lesson_reference()
 E = catenax.chain_energy
 
 

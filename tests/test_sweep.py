@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 import catenax
-from catenax import sweepio
-from catenax.grid import Grid, parse_key, parse_values
-from catenax.scenario import parse_scenario, solve_scenario
-from catenax.sweep import SweepInterrupted, sweep
+from catenax.errors import SweepInterrupted
+from catenax.io import tables as sweepio
+from catenax.io.scenario import parse_scenario, solve_scenario
+from catenax.sweeps.api import sweep
+from catenax.sweeps.grid import Grid, parse_key, parse_values
 
 NET = {
     "structure": {
@@ -133,7 +134,7 @@ def test_the_driver_in_segments_equals_one_run():
     # Sweeps run minimize's loop in segments (start, advance, advance, ..., finish).
     import jax
 
-    from catenax.solve import _make_run
+    from catenax.solve.driver import _make_run
     from catenax.solvers import resolve_method
 
     run = _make_run(catenax.chain_energy, resolve_method("newton"), 200, None, True, False)
@@ -402,7 +403,7 @@ SHARDED = textwrap.dedent(
     import jax, numpy as np, sys
     jax.config.update("jax_num_cpu_devices", 4)
     jax.config.update("jax_enable_x64", True)
-    from catenax.sweep import sweep
+    from catenax.sweeps.api import sweep
     assert len(jax.local_devices()) == 4
     net = {"structure": {"builder": "net", "rows": 3, "cols": 4, "mass": 0.02,
                          "stiffness": 50.0, "gravity": [0.0, 0.0, -9.81]}}

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from catenax import cli, sweepio
-from catenax.sweep import sweep
+from catenax import cli
+from catenax.io import tables as sweepio
+from catenax.sweeps.api import sweep
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 NET_TOML = """

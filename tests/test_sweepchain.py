@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import catenax
-from catenax import sweepchain
 from catenax.solvers.newton import backtrack
-from catenax.sweep import sweep
+from catenax.sweeps import chain_engine as sweepchain
+from catenax.sweeps.api import sweep
 
 
 def _dense(lower, diag):
@@ -131,7 +131,7 @@ def test_float32_chain_engine_converges():
 
 
 def test_streamed_numbers_read_back_exactly():
-    from catenax.sweepio import format_rows
+    from catenax.io.tables import format_rows
 
     rng = np.random.default_rng(3)
     x = np.concatenate([rng.normal(size=500) * 10.0 ** rng.integers(-300, 300, 500),

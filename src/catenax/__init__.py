@@ -1,43 +1,45 @@
 """catenax: equilibrium shapes of spring-mass structures by energy minimisation in JAX."""
 
-from .chain import (
+from catenax.errors import SweepInterrupted
+from catenax.io import (
+    Scenario,
+    load_scenario,
+    parse_scenario,
+    result_to_dict,
+    solve_scenario,
+)
+from catenax.model import (
     LESSON,
+    Network,
+    applied_forces,
+    chain2d,
     chain_energy,
     chain_force_scale,
     chain_hessian_tridiagonal,
-    pad_ends,
-    validate_chain_params,
-)
-from .compare import compare
-from .energy import (
-    applied_forces,
+    chain_network,
+    cloth,
     force_scale,
+    free_mask,
+    from_arrays,
     hessian_blocks,
     hessian_coo,
     hessian_diagonal,
     hessian_matvec,
+    net,
     network_energy,
     node_forces,
+    pad_ends,
     reactions,
     spring_energy,
     spring_lengths,
     spring_tension,
-    tensions,
-)
-from .network import (
-    Network,
-    chain2d,
-    chain_network,
-    cloth,
-    free_mask,
-    from_arrays,
-    net,
     support_nodes,
+    tensions,
     validate,
+    validate_chain_params,
 )
-from .scenario import Scenario, load_scenario, parse_scenario, result_to_dict, solve_scenario
-from .solve import DEFAULT_RTOL, STATUSES, Result, minimize
-from .solvers import (
+from catenax.solve import DEFAULT_RTOL, STATUSES, Result, compare, minimize, stability_verdict
+from catenax.solvers import (
     FIRE,
     LBFGS,
     METHODS,
@@ -47,8 +49,7 @@ from .solvers import (
     OptaxMethod,
     resolve_method,
 )
-from .stability import stability_verdict
-from .sweep import SweepInterrupted, SweepResult, sweep
+from catenax.sweeps import SweepResult, sweep
 
 __version__ = "0.1.0"
 

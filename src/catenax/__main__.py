@@ -1,6 +1,6 @@
 """``python -m catenax``: the same as the ``catenax`` command."""
 
-from .cli import main
+from catenax.cli import main
 
 if __name__ == "__main__":
     main()

@@ -12,7 +12,9 @@ from typing import Annotated
 
 import typer
 
-from .cli import EXIT_OK, Dtype, InvalidInput, _guard, _setup_jax
+from catenax.errors import InvalidInput
+
+from .app import EXIT_OK, Dtype, _guard, _setup_jax
 
 LESSON_RUNS = (
     ("gradient_descent_eta_0.2", "gd", 0.2, "gradient_descent.png"),
@@ -94,8 +96,8 @@ def lesson_command(
             "credit": "Lesson 1: Optimization, F. Marquardt 2024 (MIT licence)",
         }
 
-        from . import plot as cplot
-        from .output import atomic_write, to_jsonable
+        from catenax.io.files import atomic_write, to_jsonable
+        from catenax.plot import chain as cplot
 
         for (_, _, _, fname), r in zip(LESSON_RUNS, runs.values(), strict=True):
             shapes = np.asarray(catenax.pad_ends(jnp.asarray(r.iterates)))[1:]  # after each step

@@ -15,6 +15,8 @@ from typing import Annotated
 
 import typer
 
+from catenax.errors import InvalidInput
+
 __all__ = ["sweep_command"]
 
 #: Library field names -> the options of ``catenax sweep`` that set them.
@@ -199,13 +201,13 @@ def sweep_command(
     Exit codes: 0 finished, 2 invalid input, 130 interrupted.
     """
     args = dict(locals())
-    from . import cli as base
+    from . import app as base
 
     with base._guard():
         try:
             _sweep(**args)
         except ValueError as e:
-            raise base.InvalidInput(_cli_message(str(e))) from None
+            raise InvalidInput(_cli_message(str(e))) from None
 
 
 def _sweep(
@@ -213,8 +215,9 @@ def _sweep(
     multistart, seed, out, keep_shapes, resume, overwrite, chunk_size, max_cases, force, plot,
     progress, cpu_devices, distributed, coordinator, num_processes, process_id,
 ):  # fmt: skip
-    from . import cli as base
-    from .grid import parse_values
+    from catenax.sweeps.grid import parse_values
+
+    from . import app as base
 
     # --- validate before any JAX work ------------------------------------------------
     chain = {"n": n, "spring": spring, "length": length, "mass_g": mass_g}
@@ -259,7 +262,7 @@ def _sweep(
         )
     varied = [(a.name, len(a)) for a in axes if len(a) > 1]
     if plot is not None:
-        from .output import check_output_path
+        from catenax.io.files import check_output_path
 
         check_output_path(plot, _PLOT_SUFFIXES, "plot")
         if len(varied) not in (1, 2):
@@ -271,8 +274,8 @@ def _sweep(
         if len(varied) == 2 and varied[0][1] * varied[1][1] > _MAX_HEATMAP:
             raise ValueError(f"plot: a heat map of {size:,} cells is too large; use fewer values")
     if out is not None:
-        from .output import check_output_path
-        from .sweepio import TABLE_SUFFIXES
+        from catenax.io.files import check_output_path
+        from catenax.io.tables import TABLE_SUFFIXES
 
         check_output_path(out, TABLE_SUFFIXES, "out")
     if keep_shapes and out is None:
@@ -293,11 +296,12 @@ def _sweep(
     _split_cpu(jax, cpu_devices)
     cluster = None
     if distributed:
-        from .distributed import cluster_settings, initialize
+        from catenax.sweeps.distributed import cluster_settings, initialize
 
         cluster_settings(coordinator, num_processes, process_id)  # checks before connecting
         cluster = initialize(coordinator, num_processes, process_id)
-    from .sweep import SweepInterrupted, sweep
+    from catenax.errors import SweepInterrupted
+    from catenax.sweeps.api import sweep
 
     kwargs = {"tol": tol_value} if tol_given else {}
     sample = min(size, 101) if (plot is not None and len(varied) == 1) else 0
@@ -330,7 +334,7 @@ def _auto_cpu_devices(n_max) -> int | None:
     faster with 2 devices on 2 cores (benchmarks/RESULTS.md). Longer chains and
     scenario sweeps keep one device (see :func:`_split_cpu`).
     """
-    from .solvers.tridiagonal import SEQUENTIAL_MAX
+    from catenax.solvers.tridiagonal import SEQUENTIAL_MAX
 
     cores = os.cpu_count() or 1
     return min(cores, 8) if cores > 1 and n_max <= SEQUENTIAL_MAX else None
@@ -389,8 +393,8 @@ def _report(result, varied) -> None:
 
 
 def _plot(path, result, varied, scenario) -> None:
-    from . import sweepplot
-    from .sweepio import read_table
+    from catenax.io.tables import read_table
+    from catenax.plot import sweep as sweepplot
 
     table = result.table if result.table is not None else read_table(result.path)
     kind = "chain" if scenario is None else "network"

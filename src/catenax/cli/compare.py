@@ -184,7 +184,7 @@ def compare_command(
     Exit codes: 0 the comparison ran (a method that diverged is a row of the
     table), 2 invalid input, 3 unexpected failure.
     """
-    from .cli import PLOT_SUFFIXES, InvalidInput, _check_outputs, _guard, _setup_jax
+    from .app import PLOT_SUFFIXES, InvalidInput, _check_outputs, _guard, _setup_jax
 
     with _guard():
         names = _parse_methods(methods)
@@ -217,7 +217,7 @@ def compare_command(
         if plot is not None:
             _save_compare_plot(plot, out)
 
-        from .output import to_jsonable
+        from catenax.io.files import to_jsonable
 
         if as_json:
             data = {"problem": out["problem"], "rows": out["rows"], "plot": plot and str(plot)}
@@ -231,8 +231,8 @@ def compare_command(
 
 
 def _save_compare_plot(path: Path, out: dict) -> None:
-    from . import plot as cplot
-    from .output import atomic_write
+    from catenax.io.files import atomic_write
+    from catenax.plot import chain as cplot
 
     fig, axes = cplot.plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     try:

@@ -9,8 +9,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .chain import chain_energy
-from .solve import minimize
+from catenax.model.chain import chain_energy
+
+from .driver import minimize
 from .stability import stability_verdict
 
 __all__ = ["DEFAULT_COMPARE_METHODS", "compare"]

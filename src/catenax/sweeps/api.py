@@ -32,12 +32,15 @@ from typing import Any
 
 import numpy as np
 
-from . import sweepchain, sweepio
-from .grid import parse_values
-from .sweepcases import CHAIN_OPTIONS, ChainProblem, ScenarioProblem
-from .sweeplanes import Chunks, Engine, status_codes
+from catenax.errors import SweepInterrupted
+from catenax.io import tables as sweepio
 
-__all__ = ["RESULT_COLUMNS", "SweepInterrupted", "SweepResult", "sweep"]
+from . import chain_engine as sweepchain
+from .cases import CHAIN_OPTIONS, ChainProblem, ScenarioProblem
+from .grid import parse_values
+from .lanes import Chunks, Engine, status_codes
+
+__all__ = ["RESULT_COLUMNS", "SweepResult", "sweep"]
 
 #: Per-case result columns, after ``case`` and the parameter columns.
 RESULT_COLUMNS = (
@@ -68,20 +71,6 @@ _KINDS = {
 }
 
 _DEFAULT = object()
-
-
-class SweepInterrupted(KeyboardInterrupt):
-    """Ctrl-C (or SIGTERM) stopped a sweep; the finished chunks are on disk.
-
-    Attributes:
-        done: cases written (including rows from before a resume).
-        total: cases in the sweep.
-        path: the table file (``None`` for an in-memory sweep).
-    """
-
-    def __init__(self, done: int, total: int, path: Path | None):
-        super().__init__(f"interrupted after {done} of {total} cases")
-        self.done, self.total, self.path = done, total, path
 
 
 @dataclass(frozen=True)
@@ -295,8 +284,8 @@ def sweep(
     """
     import jax
 
-    from .solve import DEFAULT_RTOL, _check_int
-    from .solvers import DEFAULT_METHOD, resolve_method
+    from catenax.solve.driver import DEFAULT_RTOL, _check_int
+    from catenax.solvers import DEFAULT_METHOD, resolve_method
 
     t_start = time.perf_counter()
     dt = _resolve_dtype(dtype)
@@ -421,7 +410,7 @@ def _prepare_out(path, spec, resume, overwrite, keep_shapes, chunk_size, cluster
 
 
 def _check_out(path, spec, resume, overwrite, keep_shapes, chunk_size):
-    from .output import check_output_path
+    from catenax.io.files import check_output_path
 
     check_output_path(path, sweepio.TABLE_SUFFIXES, "out")
     if resume and overwrite:
@@ -528,7 +517,7 @@ def _run(engine, chunks, problem, meta, path, fmt, start_rows, start_end, keep_s
     if path is not None and start_rows >= total:
         pass  # a finished sweep: its files stay as they are
     elif cluster.is_writer and path is not None:
-        from .output import atomic_write
+        from catenax.io.files import atomic_write
 
         text = json.dumps(_jsonable({**meta, "complete": False}), indent=1) + "\n"
         if start_rows == 0 and start_end is None:
@@ -678,7 +667,7 @@ def _loop(engine, chunks, start_rows, total, cluster, writer, memory, shape_rows
 
 
 def _finish_files(path, meta, done, total, keep_shapes, problem, x_row, x_dtype):
-    from .output import atomic_write
+    from catenax.io.files import atomic_write
 
     complete = done >= total
     if keep_shapes:

@@ -56,7 +56,7 @@ def chain_summary(x, spring, length, axis=-1):
     """
     import jax.numpy as jnp
 
-    from .chain import pad_ends
+    from catenax.model.chain import pad_ends
 
     d = jnp.diff(pad_ends(x, axis), axis=axis)
     tension = spring * (jnp.sqrt(d * d + 1.0) - length)
@@ -69,7 +69,7 @@ class ChainProblem:
     kind = "chain"
 
     def __init__(self, axes: dict[str, Axis], dtype):
-        from .chain import chain_energy, validate_chain_params
+        from catenax.model.chain import chain_energy, validate_chain_params
 
         self.energy = chain_energy
         self.dtype = dtype
@@ -124,7 +124,7 @@ class ChainProblem:
         :func:`catenax.stability_verdict`'s route: Sturm-count bisection, then
         inverse iteration.
         """
-        from .stability import _tridiagonal_extremes
+        from catenax.solve.stability import _tridiagonal_extremes
 
         extremes = _tridiagonal_extremes(self.energy)
 
@@ -148,8 +148,8 @@ class ScenarioProblem:
     def __init__(self, scenario, vary: dict[str, Axis], dtype):
         import jax.numpy as jnp
 
-        from .energy import network_energy
-        from .network import free_mask
+        from catenax.model.energy import network_energy
+        from catenax.model.network import free_mask
 
         self.energy = network_energy
         self.dtype = dtype
@@ -185,7 +185,7 @@ class ScenarioProblem:
 
     # -- building networks on the host ----------------------------------------
     def _network(self, values):
-        from .scenario import parse_scenario
+        from catenax.io.scenario import parse_scenario
 
         data = copy.deepcopy(self.data)
         for key, v in zip(self.keys, values, strict=True):
@@ -277,7 +277,7 @@ class ScenarioProblem:
     def make_case(self, _static):
         import jax.numpy as jnp
 
-        from .network import _ARRAY_FIELDS, _unflatten
+        from catenax.model.network import _ARRAY_FIELDS, _unflatten
 
         base, free = self.base, self.free
         floats = self.base_floats
@@ -299,7 +299,7 @@ class ScenarioProblem:
     def summary(self, x, params):
         import jax.numpy as jnp
 
-        from .energy import tensions
+        from catenax.model.energy import tensions
 
         (net,) = params
         t = tensions(x, net)
@@ -316,7 +316,7 @@ class ScenarioProblem:
         """
         import jax.numpy as jnp
 
-        from .stability import _lanczos
+        from catenax.solve.stability import _lanczos
 
         if self.n_free == 0:
             return lambda x, params, free: {"lmin": jnp.zeros((), x.dtype),
@@ -336,7 +336,7 @@ class ScenarioProblem:
 
 def _load_raw(scenario):
     """(name, raw dict, sha256) of a scenario path or dict; validated by the parser."""
-    from .scenario import load_scenario, parse_scenario
+    from catenax.io.scenario import load_scenario, parse_scenario
 
     if isinstance(scenario, dict):
         parse_scenario(scenario)

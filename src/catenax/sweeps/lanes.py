@@ -46,7 +46,7 @@ def status_codes():
         >>> status_codes()[4][status_codes()[0]]
         'converged'
     """
-    from .solve import CONVERGED, DIVERGED, RUNNING, SADDLE, STATUSES
+    from catenax.solve.driver import CONVERGED, DIVERGED, RUNNING, SADDLE, STATUSES
 
     return CONVERGED, DIVERGED, SADDLE, RUNNING, STATUSES
 
@@ -63,7 +63,7 @@ def _lane_functions(problem, static, method, max_steps, check, multistart, noise
     import jax
     import jax.numpy as jnp
 
-    from .solve import _make_run
+    from catenax.solve.driver import _make_run
 
     running = status_codes()[3]
     run = _make_run(problem.energy, method, max_steps, None, check, history=False)
@@ -165,7 +165,7 @@ def host_results(raw: dict, dtype, stability: bool, multistart) -> dict:
 def _extremes(raw, suffix):
     if "lmin" + suffix in raw:
         return np.asarray(raw["lmin" + suffix], float), np.asarray(raw["lmax" + suffix], float)
-    from .stability import _valid_length
+    from catenax.solve.stability import _valid_length
 
     a, b = np.asarray(raw["ritz_a" + suffix], float), np.asarray(raw["ritz_b" + suffix], float)
     steps = a.shape[-1]
@@ -294,7 +294,7 @@ class Engine:
             import jax
             from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-            from .solve import _perturbation_scale
+            from catenax.solve.driver import _perturbation_scale
 
             noise = scale = None
             if s["multistart"] is not None:

@@ -257,7 +257,7 @@ def save_sweep_plot(path, table: dict, varied, sample=None, kind="chain", title=
         >>> p.exists()
         True
     """
-    from .output import atomic_write
+    from catenax.io.files import atomic_write
 
     if len(varied) == 1:
         fig = plt.figure(figsize=(13, 7.5), layout="constrained")

@@ -28,8 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from .network import Network, fixed_coordinates
-from .output import atomic_write, check_output_path, to_jsonable
+from catenax.model.network import Network, fixed_coordinates
+
+from .files import atomic_write, check_output_path, to_jsonable
 
 __all__ = ["NETWORK_SUFFIXES", "write_network_result", "write_obj"]
 

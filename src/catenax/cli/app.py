@@ -32,6 +32,8 @@ from typing import Annotated, Any
 
 import typer
 
+from catenax.errors import InvalidInput
+
 __all__ = ["app", "main"]
 
 EXIT_OK, EXIT_DIVERGED, EXIT_INVALID, EXIT_FAILED = 0, 1, 2, 3
@@ -75,17 +77,13 @@ class Dtype(str, Enum):
     float64 = "float64"
 
 
-class InvalidInput(ValueError):
-    """A bad command-line value; the message names the option."""
-
-
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version("catenax")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        from . import __version__
+        from catenax import __version__
 
         return __version__
 
@@ -190,7 +188,7 @@ def _parse_tol(text: str | None) -> tuple[bool, float | None]:
 
 
 def _check_outputs(**paths: tuple[Path | None, tuple[str, ...]]) -> None:
-    from .output import check_output_path
+    from catenax.io.files import check_output_path
 
     for option, (path, suffixes) in paths.items():
         if path is not None:
@@ -365,7 +363,7 @@ def relax(
                     f"a scenario file ('{scenario}'); set the structure in the file's "
                     f"[structure] table instead, or drop the scenario file"
                 )
-            from .cli_network import relax_scenario
+            from .network import relax_scenario
 
             relax_scenario(
                 scenario,
@@ -387,7 +385,7 @@ def relax(
         length = _LENGTH if length is None else length
         mass_g = _MASS_G if mass_g is None else mass_g
         steps = 10_000 if steps is None else steps
-        from .output import RESULT_SUFFIXES
+        from catenax.io.files import RESULT_SUFFIXES
 
         _check_outputs(
             **{
@@ -467,7 +465,7 @@ def relax(
 
         # --- outputs (only for runs that did not diverge) ---------------------
         if out is not None:
-            from .output import write_result
+            from catenax.io.files import write_result
 
             write_result(out, data)
             note(f"wrote {out}")
@@ -506,7 +504,7 @@ def result_json(result, params: dict) -> dict:
         >>> d["status"], len(d["y"]), d["params"]
         ('max_steps', 3, {'n': 3})
     """
-    from .output import to_jsonable
+    from catenax.io.files import to_jsonable
 
     d = result.to_dict()
     y = d.pop("positions")
@@ -613,8 +611,8 @@ def _print_summary(data: dict) -> None:
 
 
 def _save_relax_plot(path: Path, shapes, final, steps, data: dict) -> None:
-    from . import plot as cplot
-    from .output import atomic_write
+    from catenax.io.files import atomic_write
+    from catenax.plot import chain as cplot
 
     fig, ax = cplot.new_figure()
     try:
@@ -633,8 +631,8 @@ def _save_relax_plot(path: Path, shapes, final, steps, data: dict) -> None:
 
 
 def _save_relax_animation(path: Path, shapes, steps) -> None:
-    from . import plot as cplot
-    from .output import atomic_write
+    from catenax.io.files import atomic_write
+    from catenax.plot import chain as cplot
 
     fig, ax = cplot.new_figure()
     try:
@@ -648,15 +646,15 @@ def _save_relax_animation(path: Path, shapes, steps) -> None:
 # --------------------------------------------------------------------------
 
 #: The notebook's two runs: (key in summary.json, method, learning rate, figure).
-from .cli_lesson import lesson_command  # noqa: E402 - light (typer only)
+from .lesson import lesson_command  # noqa: E402 - light (typer only)
 
 app.command("lesson")(lesson_command)
 
-from .cli_sweep import sweep_command  # noqa: E402 - light (typer only); registered beside the others
+from .sweep import sweep_command  # noqa: E402 - light (typer only); registered beside the others
 
 app.command("sweep")(sweep_command)
 
-from .cli_compare import compare_command  # noqa: E402 - light (typer only)
+from .compare import compare_command  # noqa: E402 - light (typer only)
 
 app.command("compare")(compare_command)
 

@@ -39,8 +39,8 @@ import math
 
 import numpy as np
 
-from .sweepcases import chain_summary
-from .sweeplanes import Engine, _remember
+from .cases import chain_summary
+from .lanes import Engine, _remember
 
 __all__ = ["CHUNK", "GROUP", "LANES", "ChainEngine", "default_chunk", "eligible"]
 
@@ -71,7 +71,7 @@ def eligible(problem, settings) -> bool:
         >>> eligible(P(), {"method": Newton(), "multistart": None})
         True
     """
-    from .solvers.newton import Newton
+    from catenax.solvers.newton import Newton
 
     method = settings["method"]
     return (
@@ -108,7 +108,7 @@ def _terms(y, spring, length, mass_g):
     """Energy, gradient, spring curvatures and force scale; masses along axis 0."""
     import jax.numpy as jnp
 
-    from .chain import _curvature, _stretched_lengths
+    from catenax.model.chain import _curvature, _stretched_lengths
 
     d, s = _stretched_lengths(y, axis=0)
     ext = s - length
@@ -137,7 +137,7 @@ def _positive_definite(lower, diag, eps):
     import jax
     import jax.numpy as jnp
 
-    from .solvers import tridiagonal as tri
+    from catenax.solvers import tridiagonal as tri
 
     upper = _upper(lower)
     hscale = jnp.max(jnp.abs(diag) + jnp.abs(lower) + jnp.abs(upper), axis=0)
@@ -169,7 +169,7 @@ def _lowest(lower, diag, max_iter=100):
     import jax
     import jax.numpy as jnp
 
-    from .solvers import tridiagonal as tri
+    from catenax.solvers import tridiagonal as tri
 
     n = diag.shape[0]
     dt = diag.dtype
@@ -226,7 +226,7 @@ def _flat_start_extremes(n, spring, length):
 
 def _verdict(x, spring, length, n):
     """``lmin``, ``lmax`` at heights ``x`` (N, L) and at the flat start."""
-    from .chain import _curvature, _stretched_lengths
+    from catenax.model.chain import _curvature, _stretched_lengths
 
     _, s = _stretched_lengths(x, axis=0)
     lower, diag = _tridiagonal(_curvature(s, spring, length))
@@ -269,10 +269,10 @@ def _chunk_runner(n, method, max_steps, check, stab, dtype, lanes):
     import jax
     import jax.numpy as jnp
 
-    from .chain import chain_energy
-    from .solve import CONVERGED, RUNNING, make_problem, start_status, step_status
-    from .solvers import tridiagonal as tri
-    from .solvers.newton import NewtonState, backtrack
+    from catenax.model.chain import chain_energy
+    from catenax.solve.driver import CONVERGED, RUNNING, make_problem, start_status, step_status
+    from catenax.solvers import tridiagonal as tri
+    from catenax.solvers.newton import NewtonState, backtrack
 
     eps = float(jnp.finfo(dtype).eps)
     free = jnp.ones((n,), dtype)

@@ -43,6 +43,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from catenax.errors import FieldError
+
 __all__ = [
     "Network",
     "chain",
@@ -69,13 +71,8 @@ _ARRAY_FIELDS = (
 )
 
 
-class NetworkError(ValueError):
-    """A :class:`ValueError` about one field of a network (``.field`` names it)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.detail = message
+#: Errors about one field of a network (the name predates :class:`catenax.errors.FieldError`).
+NetworkError = FieldError
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

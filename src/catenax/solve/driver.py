@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .solvers import DEFAULT_METHOD, Problem, resolve_method
+from catenax.solvers import DEFAULT_METHOD, Problem, resolve_method
 
 __all__ = ["DEFAULT_RTOL", "Result", "STATUSES", "minimize"]
 

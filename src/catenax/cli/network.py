@@ -45,7 +45,7 @@ _SOLVER_OPTIONS = {
 
 def _file_error(path: Path, key: str, detail: str) -> ValueError:
     """A ValueError ``"file:line: solver.key: detail"`` (the line where it is found)."""
-    from .scenario import _Context
+    from catenax.io.scenario import _Context
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -58,9 +58,8 @@ def _check_settings(path: Path, settings: dict, from_file: set[str], dtype: str)
     """Check the merged solver settings; name the file and key for values from the file."""
     import catenax
     import catenax.solvers
+    from catenax.errors import InvalidInput
     from catenax.solvers import DEFAULT_METHOD
-
-    from .cli import InvalidInput
 
     def fail(err: Exception) -> NoReturn:
         msg = str(err)
@@ -94,7 +93,7 @@ def _check_settings(path: Path, settings: dict, from_file: set[str], dtype: str)
 def _minimize_default(name: str) -> Any:
     import inspect
 
-    from .solve import minimize
+    from catenax.solve.driver import minimize
 
     return inspect.signature(minimize).parameters[name].default
 
@@ -153,7 +152,7 @@ def relax_scenario(
         >>> relax_scenario(Path("net.toml"), {}, False, None, "float64",
         ...                None, None, None, True)  # doctest: +SKIP
     """
-    from .cli import (
+    from .app import (
         ANIMATE_SUFFIXES,
         EXIT_DIVERGED,
         EXIT_OK,
@@ -174,9 +173,9 @@ def relax_scenario(
     )
     _setup_jax(x64=dtype == "float64")
 
-    from .scenario import load_scenario, result_to_dict, solve_scenario
-    from .solve import DEFAULT_RTOL
-    from .solvers import DEFAULT_METHOD, default_learning_rate
+    from catenax.io.scenario import load_scenario, result_to_dict, solve_scenario
+    from catenax.solve.driver import DEFAULT_RTOL
+    from catenax.solvers import DEFAULT_METHOD, default_learning_rate
 
     scn = load_scenario(path)
     explicit = {k: v for k, v in overrides.items() if v is not None}
@@ -212,7 +211,7 @@ def relax_scenario(
         "springs": net.n_springs,
         "cables": net.cables,
     }
-    from .output import to_jsonable
+    from catenax.io.files import to_jsonable
 
     data["params"] = to_jsonable(params)
     note = (lambda s: typer.echo(s, err=True)) if as_json else typer.echo
@@ -229,21 +228,21 @@ def relax_scenario(
         raise typer.Exit(EXIT_DIVERGED)
 
     if out is not None:
-        from .netio import write_network_result
+        from catenax.io.network_files import write_network_result
 
         write_network_result(out, data, net)
         note(f"wrote {out}")
     title = f"{scn.title or path.name}: {result.status}, {result.steps} steps of {method}"
     if plot is not None:
-        from .netplot import save_network_plot
+        from catenax.plot.network import save_network_plot
 
         save_network_plot(plot, data["positions"], net, title=title)
         note(f"wrote {plot}")
     if animate is not None:
         import numpy as np
 
-        from .netplot import animate_network
-        from .plot import frame_indices
+        from catenax.plot.chain import frame_indices
+        from catenax.plot.network import animate_network
 
         idx = frame_indices(result.iterate_steps, MAX_FRAMES)
         frames = np.asarray(result.iterates)[idx]
@@ -277,7 +276,7 @@ def scenario_summary(data: dict, net) -> list[str]:
     """
     import numpy as np
 
-    from .cli import _number, minima_table, verdict_lines
+    from .app import _number, minima_table, verdict_lines
 
     s, p = data["scenario"], data["params"]
     title = f' ("{s["title"]}")' if s.get("title") else ""

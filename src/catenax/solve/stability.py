@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .solvers import tridiagonal as tri
+from catenax.solvers import tridiagonal as tri
 
 __all__ = ["stability_verdict"]
 

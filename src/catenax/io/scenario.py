@@ -43,10 +43,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import network as _network
-from .energy import network_energy, reactions, spring_lengths, tensions
-from .network import Network, free_mask, support_nodes
-from .output import to_jsonable
+from catenax.model import network as _network
+from catenax.model.energy import network_energy, reactions, spring_lengths, tensions
+from catenax.model.network import Network, free_mask, support_nodes
+
+from .files import to_jsonable
 
 try:  # Python >= 3.11
     import tomllib
@@ -519,7 +520,7 @@ def _finite_loads(ctx, arr):
 
 
 def _solver_keys() -> list[str]:
-    from .solve import minimize
+    from catenax.solve.driver import minimize
 
     skip = {"energy", "x0", "params", "free"}
     return [
@@ -541,7 +542,7 @@ def _parse_solver(solver: dict, ctx: _Context) -> dict:
     out = {}
     for key, value in solver.items():
         if key == "method":
-            from .solvers import METHODS
+            from catenax.solvers import METHODS
 
             if not isinstance(value, str) or value not in METHODS:
                 raise ctx.error(
@@ -590,7 +591,7 @@ def solve_scenario(scenario: Scenario, **overrides):
         >>> solve_scenario(s).steps
         10
     """
-    from .solve import minimize
+    from catenax.solve.driver import minimize
 
     settings = dict(scenario.solver_settings)
     settings.update({k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,58 @@
+"""Typed errors: what failed travels with the error, so every layer can say it its own way.
+
+* :class:`FieldError` — a bad value of one named input field (a library
+  argument, a network field, a scenario key). ``.field`` names it; the CLI maps
+  it to its option (``spring`` -> ``--spring``) and exits with code 2.
+* :class:`InvalidInput` — a bad command-line value; its message already names
+  the option.
+* :class:`SweepInterrupted` — Ctrl-C or SIGTERM stopped a sweep; the finished
+  chunks are on disk and ``--resume`` continues.
+
+Example:
+    >>> from catenax.errors import FieldError
+    >>> e = FieldError("stiffness", "-1.0 must be >= 0")
+    >>> isinstance(e, ValueError), e.field, str(e)
+    (True, 'stiffness', 'stiffness: -1.0 must be >= 0')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["FieldError", "InvalidInput", "SweepInterrupted"]
+
+
+class FieldError(ValueError):
+    """A :class:`ValueError` about one input field (``.field`` names it).
+
+    Args:
+        field: the field's name as the caller spelled it (e.g. ``"rest_length"``).
+        message: what is wrong and how to fix it.
+
+    Attributes:
+        field: the field's name.
+        detail: the message without the field's name.
+    """
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.detail = message
+
+
+class InvalidInput(ValueError):
+    """A bad command-line value; the message names the option."""
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) stopped a sweep; the finished chunks are on disk.
+
+    Attributes:
+        done: cases written (including rows from before a resume).
+        total: cases in the sweep.
+        path: the table file (``None`` for an in-memory sweep).
+    """
+
+    def __init__(self, done: int, total: int, path: Path | None):
+        super().__init__(f"interrupted after {done} of {total} cases")
+        self.done, self.total, self.path = done, total, path
