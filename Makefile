@@ -23,13 +23,13 @@ demo: $(CORE)
 	$(VENV)/bin/catenax lesson --out out/lesson
 
 test: $(DEV)
-	$(VENV)/bin/ruff check src tests benchmarks examples
-	$(VENV)/bin/ruff format --check src tests benchmarks examples
+	$(VENV)/bin/ruff check src tests benchmarks examples conftest.py
+	$(VENV)/bin/ruff format --check src tests benchmarks examples conftest.py
 	$(PY) -m pytest -q
 
 lint: $(DEV)
-	$(VENV)/bin/ruff check --fix src tests benchmarks examples
-	$(VENV)/bin/ruff format src tests benchmarks examples
+	$(VENV)/bin/ruff check --fix src tests benchmarks examples conftest.py
+	$(VENV)/bin/ruff format src tests benchmarks examples conftest.py
 
 bench: $(DEV)
 	$(PY) -m pip install -q -e ".[bench]"

@@ -1,10 +1,6 @@
-"""Strict JAX settings for every test: float64 on, no silent rank promotion."""
+"""Fixtures of the tests (the strict JAX settings are in the root ``conftest.py``)."""
 
-import jax
 import pytest
-
-jax.config.update("jax_enable_x64", True)
-jax.config.update("jax_numpy_rank_promotion", "raise")
 
 
 @pytest.fixture
@@ -22,10 +18,3 @@ def invoke(monkeypatch):
 
     return _invoke
 
-
-@pytest.fixture
-def lesson_ref():
-    """The lesson's reference figures shipped in ``tests/data/lesson.json``."""
-    from _data import lesson_reference
-
-    return lesson_reference()
