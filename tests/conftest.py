@@ -17,4 +17,3 @@ def invoke(monkeypatch):
         return runner.invoke(cli.app, [str(a) for a in args])
 
     return _invoke
-

@@ -45,13 +45,13 @@ _SOLVER_OPTIONS = {
 
 def _file_error(path: Path, key: str, detail: str) -> ValueError:
     """A ValueError ``"file:line: solver.key: detail"`` (the line where it is found)."""
-    from catenax.io.scenario import _Context
+    from catenax.io import ScenarioText
 
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):  # pragma: no cover - it was just read
         text = None
-    return _Context(path.name, text).error("solver", key, detail)
+    return ScenarioText(path.name, text).error("solver", key, detail)
 
 
 def _check_settings(path: Path, settings: dict, from_file: set[str], dtype: str) -> None:

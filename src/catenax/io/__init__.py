@@ -6,6 +6,7 @@ from .scenario import (
     BUILDERS,
     RESULT_KEYS,
     Scenario,
+    ScenarioText,
     load_scenario,
     parse_scenario,
     result_to_dict,
@@ -30,4 +31,5 @@ __all__ = [
     "write_obj",
     "write_result",
     "Scenario",
+    "ScenarioText",
 ]

@@ -58,6 +58,7 @@ __all__ = [
     "BUILDERS",
     "RESULT_KEYS",
     "Scenario",
+    "ScenarioText",
     "load_scenario",
     "parse_scenario",
     "result_to_dict",
@@ -115,8 +116,18 @@ class Scenario:
     title: str | None = None
 
 
-class _Context:
-    """File name and text, to put the file and the line into messages."""
+class ScenarioText:
+    """A scenario file's name and text, to put the file and the line into messages.
+
+    Args:
+        name: the file name shown in messages.
+        text: the file's text (``None`` when there is none: no line numbers).
+
+    Example:
+        >>> ctx = ScenarioText("net.toml", "[solver]" + chr(10) + "method = 'x'")
+        >>> str(ctx.error("solver", "method", "unknown method 'x'"))
+        "net.toml:2: solver.method: unknown method 'x'"
+    """
 
     def __init__(self, name: str, text: str | None):
         self.name = name
@@ -189,7 +200,7 @@ def load_scenario(path) -> Scenario:
         raise ValueError(f"{path}: no such scenario file; check the path") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ValueError(f"{path}: cannot read the scenario file: {e}") from None
-    ctx = _Context(name, text)
+    ctx = ScenarioText(name, text)
     if suffix == ".toml":
         if tomllib is None:  # pragma: no cover - Python 3.10
             raise ValueError(
@@ -249,10 +260,10 @@ def parse_scenario(data: dict, name: str = "<scenario>") -> Scenario:
         >>> s.network.dim
         3
     """
-    return _parse(data, _Context(name, None), None)
+    return _parse(data, ScenarioText(name, None), None)
 
 
-def _parse(data, ctx: _Context, path) -> Scenario:
+def _parse(data, ctx: ScenarioText, path) -> Scenario:
     if not isinstance(data, dict):
         raise ctx.error(None, None, "expected a table/object with a 'structure' table at the top")
     unknown = [k for k in data if k not in _TOP_KEYS]
@@ -337,7 +348,7 @@ def _scalar_or_list(ctx, key, value, what):
     return _numbers(ctx, key, value, what, 1)
 
 
-def _parse_structure(s: dict, ctx: _Context) -> Network:
+def _parse_structure(s: dict, ctx: ScenarioText) -> Network:
     if "builder" in s:
         return _parse_builder(s, ctx)
     valid = REQUIRED_KEYS + OPTIONAL_KEYS
@@ -469,7 +480,7 @@ def _builder_params(fn):
     return [p for p in inspect.signature(fn).parameters]
 
 
-def _parse_builder(s: dict, ctx: _Context) -> Network:
+def _parse_builder(s: dict, ctx: ScenarioText) -> Network:
     name = s["builder"]
     if name not in BUILDERS:
         raise ctx.error(
@@ -530,7 +541,7 @@ def _solver_keys() -> list[str]:
     ]
 
 
-def _parse_solver(solver: dict, ctx: _Context) -> dict:
+def _parse_solver(solver: dict, ctx: ScenarioText) -> dict:
     valid = _solver_keys()
     unknown = [k for k in solver if k not in valid]
     if unknown:

@@ -24,6 +24,7 @@ from .energy import (
     tensions,
 )
 from .network import (
+    ARRAY_FIELDS,
     Network,
     chain,
     chain2d,
@@ -33,10 +34,12 @@ from .network import (
     from_arrays,
     net,
     support_nodes,
+    unflatten,
     validate,
 )
 
 __all__ = [
+    "ARRAY_FIELDS",
     "LESSON",
     "applied_forces",
     "chain",
@@ -63,6 +66,7 @@ __all__ = [
     "spring_tension",
     "support_nodes",
     "tensions",
+    "unflatten",
     "validate",
     "validate_chain_params",
     "Network",

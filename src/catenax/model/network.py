@@ -58,7 +58,8 @@ __all__ = [
     "validate",
 ]
 
-_ARRAY_FIELDS = (
+#: The array fields of a :class:`Network`, in pytree order.
+ARRAY_FIELDS = (
     "positions",
     "springs",
     "rest_length",
@@ -128,7 +129,7 @@ class Network:
 
     def __post_init__(self):
         fields = _checked_fields(
-            {name: getattr(self, name) for name in _ARRAY_FIELDS}, bool(self.cables)
+            {name: getattr(self, name) for name in ARRAY_FIELDS}, bool(self.cables)
         )
         for name, value in fields.items():
             object.__setattr__(self, name, value)
@@ -170,23 +171,39 @@ class Network:
 
 
 def _flatten(net):
-    return tuple(getattr(net, f) for f in _ARRAY_FIELDS), net.cables
+    return tuple(getattr(net, f) for f in ARRAY_FIELDS), net.cables
 
 
 def _flatten_with_keys(net):
-    children = tuple((jax.tree_util.GetAttrKey(f), getattr(net, f)) for f in _ARRAY_FIELDS)
+    children = tuple((jax.tree_util.GetAttrKey(f), getattr(net, f)) for f in ARRAY_FIELDS)
     return children, net.cables
 
 
-def _unflatten(cables, children):
+def unflatten(cables, children):
+    """A Network from its pytree leaves, without validation (the leaves may be tracers).
+
+    Args:
+        cables: the static ``cables`` flag.
+        children: the array fields in the order of :data:`ARRAY_FIELDS`.
+
+    Returns:
+        The :class:`Network` (unchecked: use :func:`validate` for concrete data).
+
+    Example:
+        >>> import catenax
+        >>> net = catenax.chain2d(3)
+        >>> same = unflatten(net.cables, [getattr(net, f) for f in ARRAY_FIELDS])
+        >>> same.positions.shape == net.positions.shape
+        True
+    """
     obj = object.__new__(Network)
-    for name, value in zip(_ARRAY_FIELDS, children, strict=True):
+    for name, value in zip(ARRAY_FIELDS, children, strict=True):
         object.__setattr__(obj, name, value)
     object.__setattr__(obj, "cables", cables)
     return obj
 
 
-jax.tree_util.register_pytree_with_keys(Network, _flatten_with_keys, _unflatten, _flatten)
+jax.tree_util.register_pytree_with_keys(Network, _flatten_with_keys, unflatten, _flatten)
 
 
 # ----------------------------------------------------------------- validation

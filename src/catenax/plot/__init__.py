@@ -2,7 +2,9 @@
 
 from .chain import (
     animate_chain,
+    close,
     frame_indices,
+    new_figure,
     plot_chain_history,
     plot_convergence,
     plot_grad_histories,
@@ -22,6 +24,8 @@ from .sweep import plot_heatmaps, plot_one_parameter, save_sweep_plot
 __all__ = [
     "animate_chain",
     "animate_network",
+    "close",
+    "new_figure",
     "frame_indices",
     "plot_chain_history",
     "plot_convergence",

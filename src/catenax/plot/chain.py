@@ -348,9 +348,12 @@ def save_chain_gif(
     return len(idx)
 
 
-def new_figure(figsize=(6.4, 4.4)):
-    """A new figure with one Axes (Agg backend). Close it with ``close(fig)``."""
-    return plt.subplots(figsize=figsize, layout="constrained")
+def new_figure(figsize=(6.4, 4.4), nrows: int = 1, ncols: int = 1):
+    """A new figure and its Axes (``nrows`` x ``ncols``, as ``plt.subplots``).
+
+    Close it with :func:`close`.
+    """
+    return plt.subplots(nrows, ncols, figsize=figsize, layout="constrained")
 
 
 def close(fig) -> None:

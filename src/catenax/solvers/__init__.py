@@ -33,9 +33,12 @@ __all__ = [
     "OptaxMethod",
     "Problem",
     "SCHEDULES",
+    "check_learning_rate",
+    "default_learning_rate",
     "make_schedule",
     "parse_schedule",
     "resolve_method",
+    "takes_learning_rate",
 ]
 
 #: optax optimizers available by name (each takes ``learning_rate`` first).
@@ -120,15 +123,15 @@ def resolve_method(
             f"method: expected a method name, an optax GradientTransformation or a "
             f"method object with init/step, got {type(method).__name__}"
         )
-    if method in ("newton", "lbfgs"):
-        _check_lr(learning_rate)
+    if not takes_learning_rate(method):
+        check_learning_rate(learning_rate)
         return Newton() if method == "newton" else LBFGS()
     if method not in METHODS:
         raise ValueError(
             f"method: unknown method '{method}'; valid methods are: {', '.join(METHODS)}"
         )
     lr = default_learning_rate(method) if learning_rate is None else learning_rate
-    _check_lr(lr)
+    check_learning_rate(lr)
     if method == "fire":
         if schedule is not None:
             raise ValueError("schedule: fire adapts its own time step; drop the schedule")
@@ -143,13 +146,47 @@ def resolve_method(
     raise TypeError(f"schedule: expected a name or a callable, got {type(schedule).__name__}")
 
 
-def _check_lr(lr):
+def takes_learning_rate(name: str) -> bool:
+    """Whether a named method uses a learning rate (newton and lbfgs do not).
+
+    Args:
+        name: a method name.
+
+    Returns:
+        ``False`` for methods whose step comes from the Hessian or a line search.
+
+    Example:
+        >>> takes_learning_rate("adam"), takes_learning_rate("newton")
+        (True, False)
+    """
+    return name not in ("newton", "lbfgs")
+
+
+def check_learning_rate(lr, field: str = "learning_rate", example: str = "0.1") -> None:
+    """Refuse a learning rate that is not a finite number > 0 (``None`` passes).
+
+    Args:
+        lr: the value to check.
+        field: the name the message gives the value (``"--lr"`` in the CLI).
+        example: a valid value for the message's "use e.g." hint.
+
+    Raises:
+        ValueError: ``"field: value is not a finite number; use e.g. example"`` or
+            ``"field: value must be > 0; ..."``.
+
+    Example:
+        >>> check_learning_rate(0.1)
+        >>> check_learning_rate(-1.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: learning_rate: -1.0 must be > 0; use e.g. 0.1
+    """
     if lr is None:
         return
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr):
-        raise ValueError(f"learning_rate: {lr!r} is not a finite number; use e.g. 0.1")
+        raise ValueError(f"{field}: {lr!r} is not a finite number; use e.g. {example}")
     if lr <= 0:
-        raise ValueError(f"learning_rate: {lr!r} must be > 0; use e.g. 0.1")
+        raise ValueError(f"{field}: {lr!r} must be > 0; use e.g. {example}")
 
 
 @functools.lru_cache(maxsize=256)

@@ -277,7 +277,7 @@ class ScenarioProblem:
     def make_case(self, _static):
         import jax.numpy as jnp
 
-        from catenax.model.network import _ARRAY_FIELDS, _unflatten
+        from catenax.model import ARRAY_FIELDS, unflatten
 
         base, free = self.base, self.free
         floats = self.base_floats
@@ -290,8 +290,8 @@ class ScenarioProblem:
                 leaves = {f: floats[f] + jnp.tensordot(dv, d, axes=1) for f, d in deltas.items()}
             else:
                 leaves = inp
-            children = tuple(leaves.get(f, floats.get(f, getattr(base, f))) for f in _ARRAY_FIELDS)
-            net = _unflatten(base.cables, children)
+            children = tuple(leaves.get(f, floats.get(f, getattr(base, f))) for f in ARRAY_FIELDS)
+            net = unflatten(base.cables, children)
             return net.positions, (net,), free
 
         return case
