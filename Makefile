@@ -25,6 +25,7 @@ demo: $(CORE)
 test: $(DEV)
 	$(VENV)/bin/ruff check src tests benchmarks examples conftest.py
 	$(VENV)/bin/ruff format --check src tests benchmarks examples conftest.py
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 lint: $(DEV)
