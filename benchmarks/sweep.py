@@ -48,7 +48,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import catenax  # noqa: E402
-from catenax.io.scenario import parse_scenario, solve_scenario  # noqa: E402
+from catenax import parse_scenario, solve_scenario  # noqa: E402
 from catenax.sweeps import chain_engine as sweepchain  # noqa: E402
 
 GRIDS = {
