@@ -8,7 +8,7 @@ from _data import lesson_reference
 from scipy.optimize import minimize as scipy_minimize
 
 import catenax
-from catenax.model.chain import chain_energy, chain_force_scale, chain_hessian_tridiagonal, pad_ends
+from catenax.model import chain_energy, chain_force_scale, chain_hessian_tridiagonal, pad_ends
 
 REFERENCE = lesson_reference()
 LESSON = (5.0, 0.8, 0.1)

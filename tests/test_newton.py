@@ -7,7 +7,7 @@ import pytest
 from _data import lesson_reference
 
 import catenax
-from catenax.solve.driver import make_problem
+from catenax.solve import make_problem
 from catenax.solvers import Newton
 from catenax.solvers import tridiagonal as tri
 

@@ -27,6 +27,11 @@ SOLVERS = [
     "LBFGS", "METHODS", "Method", "Newton", "OPTAX_METHODS", "OptaxMethod", "Problem",
     "SCHEDULES", "default_learning_rate", "make_schedule", "parse_schedule", "resolve_method",
 ]  # fmt: skip
+#: What catenax.sweepio offered (its __all__ and the SIGTERM helper).
+OLD_SWEEPIO = [
+    "Progress", "TableWriter", "count_rows", "deferred_interrupts", "format_rows",
+    "meta_path", "npz_path", "shapes_path", "write_npz", "sigterm_as_interrupt",
+]  # fmt: skip
 SOLVER_MODULES = ["base", "fire", "gd", "lbfgs", "newton", "optax_method", "schedules",
                   "tridiagonal"]  # fmt: skip
 
@@ -72,6 +77,9 @@ def test_old_paths_still_work_and_warn(tmp_path):
     assert list(read(table)["length"]) == [0.8, 0.9]
     with pytest.warns(DeprecationWarning, match="catenax.plot"):
         assert catenax.netplot.plot_network is catenax.plot.plot_network
+    for name in OLD_SWEEPIO:
+        with pytest.warns(DeprecationWarning):
+            assert callable(getattr(catenax.sweepio, name)), name
     with pytest.raises(AttributeError):
         catenax.sweepio.no_such_name  # noqa: B018
 

@@ -213,7 +213,8 @@ def test_writers(tmp_path):
         assert str(z["status"]) == d["status"] and str(z["message"]) == d["message"]
         assert float(z["energy"]) == d["energy"]
     pc = write_network_result(tmp_path / "r.csv", d, net)
-    rows = list(csv.DictReader(pc.open()))
+    with pc.open(newline="") as f:
+        rows = list(csv.DictReader(f))
     assert [r["kind"] for r in rows].count("node") == 9
     springs = [r for r in rows if r["kind"] == "spring"]
     assert len(springs) == 12 and float(springs[0]["tension"]) == pytest.approx(d["tensions"][0])

@@ -200,14 +200,14 @@ def test_history_off_keeps_the_answer_and_drops_the_buffers():
 
 
 def test_stalled_without_a_stopping_test_still_explains():
-    from catenax.solve.driver import _message
+    from catenax.solve import status_message as _message
 
     msg = _message("stalled", "newton", 7, 1e-13, None, 100)
     assert "step 7" in msg and "no stopping test" in msg
 
 
 def test_stalled_newton_is_not_told_to_try_newton():
-    from catenax.solve.driver import _message
+    from catenax.solve import status_message as _message
 
     assert "'newton'" not in _message("stalled", "newton", 9, 1e-9, 1e-10, 100)
     assert "'newton'" in _message("stalled", "lbfgs", 9, 1e-9, 1e-10, 100)

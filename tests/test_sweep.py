@@ -134,7 +134,7 @@ def test_the_driver_in_segments_equals_one_run():
     # Sweeps run minimize's loop in segments (start, advance, advance, ..., finish).
     import jax
 
-    from catenax.solve.driver import _make_run
+    from catenax.solve import make_run as _make_run
     from catenax.solvers import resolve_method
 
     run = _make_run(catenax.chain_energy, resolve_method("newton"), 200, None, True, False)

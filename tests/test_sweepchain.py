@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 import catenax
+from catenax.model import chain_terms
 from catenax.solvers.newton import backtrack
 from catenax.sweeps import chain_engine as sweepchain
 from catenax.sweeps.api import sweep
+from catenax.sweeps.chain_verdict import flat_start_extremes, lowest_eigenvalue, on_lanes
 
 
 def _dense(lower, diag):
@@ -28,8 +30,8 @@ def _random_tridiagonals(rng, n, lanes):
 def test_laguerre_gives_both_extreme_eigenvalues(n):
     lower, diag = _random_tridiagonals(np.random.default_rng(n), n, 40)
     lo, di = jnp.asarray(lower), jnp.asarray(diag)
-    lmin = np.asarray(sweepchain._lowest(lo, di))
-    lmax = -np.asarray(sweepchain._lowest(-lo, -di))
+    lmin = np.asarray(lowest_eigenvalue(lo, di))
+    lmax = -np.asarray(lowest_eigenvalue(-lo, -di))
     for j in range(lower.shape[1]):
         ev = np.linalg.eigvalsh(_dense(lower[:, j], diag[:, j]))
         scale = max(1.0, np.abs(ev).max())
@@ -40,7 +42,7 @@ def test_laguerre_gives_both_extreme_eigenvalues(n):
 
 @pytest.mark.parametrize("length", [0.6, 1.0, 1.4])
 def test_flat_start_eigenvalues_in_closed_form(length):
-    lmin, lmax = sweepchain._flat_start_extremes(20, 3.0, length)
+    lmin, lmax = flat_start_extremes(20, 3.0, length)
     lo, di, up = catenax.chain_hessian_tridiagonal(jnp.zeros(20), 3.0, length, 0.1)
     ev = np.linalg.eigvalsh(_dense(np.asarray(lo), np.asarray(di)))
     np.testing.assert_allclose([lmin, lmax], [ev[0], ev[-1]], rtol=1e-12, atol=1e-14)
@@ -62,7 +64,7 @@ def test_batched_backtracking_equals_lane_by_lane():
 
     def vg(y):  # the engine's (N, L) layout broadcasts per-lane values on purpose
         with jax.numpy_rank_promotion("allow"):
-            e, g, _, _ = sweepchain._terms(y, k, length, mg)
+            e, g, _, _ = chain_terms(y, k, length, mg, axis=0)
         return e, g
 
     x = xs.T
@@ -171,6 +173,6 @@ def test_on_lanes_touches_only_the_masked_lanes():
     mask = jnp.asarray(np.arange(300) % 7 == 3)  # 43 lanes: several groups of 8
     args = {"v": jnp.arange(2 * 300.0).reshape(2, 300)}
     out = jnp.full((2, 300), -1.0)
-    res = sweepchain._on_lanes(mask, lambda a: 10 * a["v"], args, out, group=8)
+    res = on_lanes(mask, lambda a: 10 * a["v"], args, out, group=8)
     want = np.where(np.asarray(mask), 10 * np.asarray(args["v"]), -1.0)
     np.testing.assert_array_equal(res, want)

@@ -1,10 +1,10 @@
 """Result files of a relaxed network: .json, .npz, .csv and .obj, written atomically.
 
-All writers go through :func:`catenax.output.atomic_write` (a temporary file
+All writers go through :func:`catenax.io.atomic_write` (a temporary file
 beside the destination, then ``os.replace``), so a reader never sees a
 half-written file and a failed write leaves an existing file untouched.
 
-* ``.json``: the dict of :func:`catenax.scenario.result_to_dict` (strict JSON).
+* ``.json``: the dict of :func:`catenax.io.result_to_dict` (strict JSON).
 * ``.npz``: arrays ``positions (n, d)``, ``springs (m, 2)``, ``lengths``,
   ``tensions``, ``reactions (n, d)`` (zero rows at free nodes),
   ``support_nodes``, ``fixed``, ``faces`` and the scalar fields; loads with
@@ -24,11 +24,11 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from catenax.model.network import Network, fixed_coordinates
+from catenax.model import Network, fixed_coordinates
 
 from .files import atomic_write, check_output_path, to_jsonable
 
@@ -74,8 +74,31 @@ def write_network_result(path: str | os.PathLike, data: Mapping[str, Any], net: 
     if suffix == ".json":
         text = json.dumps(plain, indent=1) + "\n"
         return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    cols = _columns(x, data, net)
+    if suffix == ".npz":
+        arrays = _npz_arrays(cols, data, plain, net)
+
+        def write_npz(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+
+        return atomic_write(path, write_npz)
+    return atomic_write(path, lambda tmp: _write_csv(tmp, cols))
+
+
+class _Columns(NamedTuple):
+    """The per-node and per-spring numbers of a result file."""
+
+    positions: np.ndarray  # (n, d)
+    springs: np.ndarray  # (m, 2)
+    fixed: np.ndarray  # (n, d) bool
+    reactions: np.ndarray  # (n, d), zero rows at free nodes
+    lengths: np.ndarray  # (m,)
+    tensions: np.ndarray  # (m,), NaN where unknown
+
+
+def _columns(x, data: Mapping[str, Any], net: Network) -> _Columns:
     springs = np.asarray(net.springs)
-    fixed = fixed_coordinates(net)
     reactions = np.zeros_like(x)
     for r in data.get("reactions") or []:
         reactions[int(r["node"])] = r["force"]
@@ -87,34 +110,37 @@ def write_network_result(path: str | os.PathLike, data: Mapping[str, Any], net: 
         [np.nan if t is None else t for t in data.get("tensions", [np.nan] * len(springs))],
         dtype=float,
     )
-    if suffix == ".npz":
-        arrays = {
-            "positions": x,
-            "springs": springs,
-            "lengths": lengths,
-            "tensions": tens,
-            "reactions": reactions,
-            "support_nodes": np.flatnonzero(fixed.any(axis=1)),
-            "fixed": fixed,
-            "faces": np.asarray(net.faces),
-        }
-        for key, value in data.items():
-            if key in arrays or key in ("reactions",):
-                continue
-            value = plain[key]
-            if value is None:
-                arrays[key] = np.asarray(np.nan)
-            elif isinstance(value, (bool, int, float, str)):
-                arrays[key] = np.asarray(value)
-            else:
-                arrays[key] = np.asarray(json.dumps(value))
+    return _Columns(x, springs, fixed_coordinates(net), reactions, lengths, tens)
 
-        def write_npz(tmp: Path) -> None:
-            with open(tmp, "wb") as f:
-                np.savez(f, **arrays)
 
-        return atomic_write(path, write_npz)
+def _npz_arrays(cols: _Columns, data: Mapping[str, Any], plain: dict, net: Network) -> dict:
+    """The arrays of the .npz file: the columns, then every other entry of ``data``."""
+    arrays = {
+        "positions": cols.positions,
+        "springs": cols.springs,
+        "lengths": cols.lengths,
+        "tensions": cols.tensions,
+        "reactions": cols.reactions,
+        "support_nodes": np.flatnonzero(cols.fixed.any(axis=1)),
+        "fixed": cols.fixed,
+        "faces": np.asarray(net.faces),
+    }
+    for key in data:
+        if key in arrays or key in ("reactions",):
+            continue
+        value = plain[key]
+        if value is None:
+            arrays[key] = np.asarray(np.nan)
+        elif isinstance(value, (bool, int, float, str)):
+            arrays[key] = np.asarray(value)
+        else:
+            arrays[key] = np.asarray(json.dumps(value))
+    return arrays
 
+
+def _write_csv(tmp: Path, cols: _Columns) -> None:
+    """One table with a ``kind`` column: node rows, then spring rows (see the module doc)."""
+    x, springs, fixed, reactions = cols.positions, cols.springs, cols.fixed, cols.reactions
     d = x.shape[1]
     axes = "xyz"[:d]
     header = (
@@ -126,28 +152,24 @@ def write_network_result(path: str | os.PathLike, data: Mapping[str, Any], net: 
     )
     blank_spring = ["", "", "", ""]
     blank_node = [""] * (2 * d + 1)
-
-    def write_csv(tmp: Path) -> None:
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(header)
-            for i in range(x.shape[0]):
-                w.writerow(
-                    ["node", i]
-                    + [repr(float(v)) for v in x[i]]
-                    + [int(fixed[i].any())]
-                    + [repr(float(v)) for v in reactions[i]]
-                    + blank_spring
-                )
-            for s in range(springs.shape[0]):
-                w.writerow(
-                    ["spring", s]
-                    + blank_node
-                    + [int(springs[s, 0]), int(springs[s, 1])]
-                    + [repr(float(lengths[s])), repr(float(tens[s]))]
-                )
-
-    return atomic_write(path, write_csv)
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        for i in range(x.shape[0]):
+            w.writerow(
+                ["node", i]
+                + [repr(float(v)) for v in x[i]]
+                + [int(fixed[i].any())]
+                + [repr(float(v)) for v in reactions[i]]
+                + blank_spring
+            )
+        for s in range(springs.shape[0]):
+            w.writerow(
+                ["spring", s]
+                + blank_node
+                + [int(springs[s, 0]), int(springs[s, 1])]
+                + [repr(float(cols.lengths[s])), repr(float(cols.tensions[s]))]
+            )
 
 
 def write_obj(path: str | os.PathLike, x, net: Network) -> Path:

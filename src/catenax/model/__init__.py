@@ -1,20 +1,10 @@
-"""The model: the lesson's chain, spring networks (structure + validation + builders), energies."""
+"""The model: the lesson's chain, spring networks (structure, checks, builders), energy, Hessian."""
 
-from .chain import (
-    LESSON,
-    chain_energy,
-    chain_force_scale,
-    chain_hessian_tridiagonal,
-    pad_ends,
-    validate_chain_params,
-)
+from .builders import chain, chain2d, chain_network, cloth, net
+from .convert import loads_from_rows
 from .energy import (
     applied_forces,
     force_scale,
-    hessian_blocks,
-    hessian_coo,
-    hessian_diagonal,
-    hessian_matvec,
     network_energy,
     node_forces,
     reactions,
@@ -23,16 +13,25 @@ from .energy import (
     spring_tension,
     tensions,
 )
+from .hessian import hessian_blocks, hessian_coo, hessian_diagonal, hessian_matvec
+from .lesson import (
+    LESSON,
+    chain_energy,
+    chain_force_scale,
+    chain_hessian_tridiagonal,
+    chain_terms,
+    pad_ends,
+    spring_curvature,
+    spring_tridiagonal,
+    stretched_lengths,
+    validate_chain_params,
+)
 from .network import (
     ARRAY_FIELDS,
     Network,
-    chain,
-    chain2d,
-    chain_network,
-    cloth,
+    fixed_coordinates,
     free_mask,
     from_arrays,
-    net,
     support_nodes,
     unflatten,
     validate,
@@ -48,7 +47,9 @@ __all__ = [
     "chain_force_scale",
     "chain_hessian_tridiagonal",
     "chain_network",
+    "chain_terms",
     "cloth",
+    "fixed_coordinates",
     "force_scale",
     "free_mask",
     "from_arrays",
@@ -56,14 +57,18 @@ __all__ = [
     "hessian_coo",
     "hessian_diagonal",
     "hessian_matvec",
+    "loads_from_rows",
     "net",
     "network_energy",
     "node_forces",
     "pad_ends",
     "reactions",
+    "spring_curvature",
     "spring_energy",
     "spring_lengths",
     "spring_tension",
+    "spring_tridiagonal",
+    "stretched_lengths",
     "support_nodes",
     "tensions",
     "unflatten",

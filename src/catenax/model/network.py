@@ -1,4 +1,4 @@
-"""Spring networks in 2D and 3D: :class:`Network`, its validation and its builders.
+"""Spring networks in 2D and 3D: :class:`Network`, its pytree, validation, masks, ``from_arrays``.
 
 A network is a pytree of arrays (a frozen dataclass registered with JAX), so it
 can be passed to ``jit``-, ``grad``- and ``vmap``-transformed functions and to
@@ -29,14 +29,15 @@ cables         static bool  tension-only springs (no force when shorter than res
 Fixed nodes are exact: :func:`free_mask` turns ``fixed`` into the ``free``
 mask of :func:`catenax.minimize`, so fixed coordinates are masked, never
 penalised. ``fixed`` of shape ``(n, d)`` holds single coordinates (a roller
-support); :func:`chain` uses it to keep the lesson's masses on their vertical
-lines.
+support); :func:`catenax.model.chain` uses it to keep the lesson's masses on
+their vertical lines. The builders are in :mod:`catenax.model.builders`, the
+field checks in :mod:`catenax.model.checks`, the conversions of
+:func:`from_arrays`' arguments in :mod:`catenax.model.convert`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from typing import Any
 
 import jax
@@ -45,16 +46,17 @@ import numpy as np
 
 from catenax.errors import FieldError
 
+from .checks import as_float, check_positions_shape, checked_fields
+from .convert import fixed_arg, loads_arg, rest_length_arg, vector
+
 __all__ = [
+    "ARRAY_FIELDS",
     "Network",
-    "chain",
-    "chain2d",
-    "chain_network",
-    "cloth",
+    "fixed_coordinates",
     "free_mask",
     "from_arrays",
-    "net",
     "support_nodes",
+    "unflatten",
     "validate",
 ]
 
@@ -128,7 +130,7 @@ class Network:
     cables: bool = False
 
     def __post_init__(self):
-        fields = _checked_fields(
+        fields = checked_fields(
             {name: getattr(self, name) for name in ARRAY_FIELDS}, bool(self.cables)
         )
         for name, value in fields.items():
@@ -206,184 +208,6 @@ def unflatten(cables, children):
 jax.tree_util.register_pytree_with_keys(Network, _flatten_with_keys, unflatten, _flatten)
 
 
-# ----------------------------------------------------------------- validation
-
-
-def _float_dtype():
-    return jnp.result_type(float)
-
-
-def _as_float(name, value, shape_hint):
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected numbers ({shape_hint}), got {_short(value)}") from None
-    return arr
-
-
-def _short(value, limit=80) -> str:
-    text = repr(value.tolist() if isinstance(value, np.ndarray) else value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _finite(name, arr):
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        where = f"[{', '.join(map(str, idx))}]" if idx else ""
-        raise NetworkError(
-            name, f"{name}{where} = {arr[idx]!r} is not finite; give a finite number"
-        )
-
-
-def _checked_fields(raw: dict, cables: bool) -> dict:
-    """Validate raw field values and return them as JAX arrays (see :func:`validate`)."""
-    if any(isinstance(v, jax.core.Tracer) for v in raw.values()):
-        return raw  # built inside a transformation: nothing concrete to check
-    pos = _as_float("positions", raw["positions"], "an (n, d) array")
-    if pos.ndim != 2 or pos.shape[1] not in (2, 3):
-        raise NetworkError(
-            "positions",
-            f"expected shape (n, 2) or (n, 3) (one row per node), got shape {pos.shape}",
-        )
-    if pos.shape[0] < 1:
-        raise NetworkError("positions", "no nodes given; give at least one row")
-    _finite("positions", pos)
-    n, d = pos.shape
-
-    springs = np.asarray(raw["springs"])
-    if springs.size == 0:
-        springs = np.zeros((0, 2), dtype=np.int32)
-    if springs.dtype.kind == "f":
-        if not np.all(np.isfinite(springs)) or np.any(springs != np.round(springs)):
-            raise TypeError(f"springs: node indices must be integers, got {_short(springs)}")
-        springs = springs.astype(np.int64)
-    if springs.dtype.kind not in "iu":
-        raise TypeError(f"springs: node indices must be integers, got {_short(raw['springs'])}")
-    if springs.ndim != 2 or springs.shape[1] != 2:
-        raise NetworkError(
-            "springs", f"expected shape (m, 2) (one [i, j] pair per spring), got {springs.shape}"
-        )
-    m = springs.shape[0]
-    out_of_range = (springs < 0) | (springs >= n)
-    if out_of_range.any():
-        k = int(np.argwhere(out_of_range)[0][0])
-        raise NetworkError(
-            "springs",
-            f"springs[{k}] = {springs[k].tolist()} refers to a node that does not exist; "
-            f"node indices run from 0 to {n - 1}",
-        )
-    self_loop = springs[:, 0] == springs[:, 1]
-    if self_loop.any():
-        k = int(np.argwhere(self_loop)[0][0])
-        raise NetworkError(
-            "springs",
-            f"springs[{k}] = {springs[k].tolist()} joins node {springs[k, 0]} to itself; "
-            f"remove it or join two different nodes",
-        )
-    if m:
-        key = np.sort(springs, axis=1)
-        _, first, counts = np.unique(key, axis=0, return_index=True, return_counts=True)
-        if (counts > 1).any():
-            dup = key[first[counts > 1][0]].tolist()
-            warnings.warn(
-                f"springs: the pair {dup} appears {counts[counts > 1][0]} times "
-                f"({int((counts > 1).sum())} duplicated pair(s) in all); duplicates add "
-                f"their stiffness — remove them unless that is intended",
-                stacklevel=4,
-            )
-
-    def per(name, value, length, what):
-        arr = _as_float(name, value, f"one number or {length} numbers")
-        if arr.ndim == 0:
-            arr = np.full((length,), float(arr))
-        if arr.shape != (length,):
-            raise NetworkError(
-                name,
-                f"expected one number or one per {what} (shape ({length},)), got shape {arr.shape}",
-            )
-        _finite(name, arr)
-        return arr
-
-    rest = per("rest_length", raw["rest_length"], m, "spring")
-    stiff = per("stiffness", raw["stiffness"], m, "spring")
-    mass = per("mass", raw["mass"], n, "node")
-    for name, arr, fix in (
-        ("rest_length", rest, "use a length >= 0"),
-        ("stiffness", stiff, "use a spring constant >= 0"),
-        ("mass", mass, "use a mass >= 0 (gravity sets the direction of the weight)"),
-    ):
-        if (arr < 0).any():
-            k = int(np.argwhere(arr < 0)[0][0])
-            raise NetworkError(name, f"{name}[{k}] = {arr[k]!r} is negative; {fix}")
-
-    grav = _as_float("gravity", raw["gravity"], f"a vector of {d} numbers")
-    if grav.shape != (d,):
-        raise NetworkError(
-            "gravity", f"expected a vector of {d} numbers (dim = {d}), got shape {grav.shape}"
-        )
-    _finite("gravity", grav)
-
-    loads = raw["loads"]
-    loads = np.zeros((n, d)) if loads is None else _as_float("loads", loads, f"an ({n}, {d}) array")
-    if loads.shape != (n, d):
-        raise NetworkError(
-            "loads", f"expected shape ({n}, {d}) (one force vector per node), got {loads.shape}"
-        )
-    _finite("loads", loads)
-
-    fixed = raw["fixed"]
-    fixed = np.zeros(n, bool) if fixed is None else np.asarray(fixed)
-    if fixed.dtype != bool:
-        if fixed.dtype.kind in "iuf" and np.isin(fixed, (0, 1)).all():
-            fixed = fixed.astype(bool)
-        else:
-            raise TypeError(
-                f"fixed: expected a boolean mask of shape ({n},) or ({n}, {d}), got "
-                f"{_short(raw['fixed'])}; to give node indices use from_arrays(fixed=[...])"
-            )
-    if fixed.shape not in ((n,), (n, d)):
-        raise NetworkError(
-            "fixed", f"expected a boolean mask of shape ({n},) or ({n}, {d}), got {fixed.shape}"
-        )
-
-    faces = raw["faces"]
-    faces = np.zeros((0, 4), np.int32) if faces is None else np.asarray(faces)
-    if faces.size == 0:
-        faces = np.zeros((0, 4), np.int32)
-    if faces.ndim != 2 or faces.shape[1] != 4 or faces.dtype.kind not in "iu":
-        raise NetworkError("faces", f"expected integer quads of shape (f, 4), got {faces.shape}")
-    if ((faces < 0) | (faces >= n)).any():
-        raise NetworkError("faces", f"a face refers to a node outside 0..{n - 1}")
-
-    # A node with a free coordinate and no spring would fall (or drift) forever.
-    free_node = ~fixed.all(axis=1) if fixed.ndim == 2 else ~fixed
-    joined = np.zeros(n, bool)
-    joined[springs.ravel()] = True
-    lonely = np.flatnonzero(free_node & ~joined)
-    if lonely.size:
-        listed = ", ".join(map(str, lonely[:10])) + (", ..." if lonely.size > 10 else "")
-        raise NetworkError(
-            "springs",
-            f"node {listed} {'is' if lonely.size == 1 else 'are'} free but joined by no "
-            f"spring (it would fall forever); add a spring to "
-            f"{'it' if lonely.size == 1 else 'them'} or fix {'it' if lonely.size == 1 else 'them'}",
-        )
-
-    fdt = _float_dtype()
-    return {
-        "positions": jnp.asarray(pos, fdt),
-        "springs": jnp.asarray(springs, jnp.int32),
-        "rest_length": jnp.asarray(rest, fdt),
-        "stiffness": jnp.asarray(stiff, fdt),
-        "mass": jnp.asarray(mass, fdt),
-        "gravity": jnp.asarray(grav, fdt),
-        "fixed": jnp.asarray(fixed, bool),
-        "loads": jnp.asarray(loads, fdt),
-        "faces": jnp.asarray(faces, jnp.int32),
-    }
-
-
 def validate(net: Network) -> Network:
     """Check a network again (e.g. one assembled by tree utilities) and return it.
 
@@ -412,7 +236,15 @@ def validate(net: Network) -> Network:
     return dataclasses.replace(net)
 
 
-# ------------------------------------------------------------------ helpers
+# ---------------------------------------------------------------------- masks
+
+
+def _fixed_mask(net: Network):
+    """``fixed`` broadcast to the positions' shape ``(n, d)``: True where a coordinate is held."""
+    fixed = jnp.asarray(net.fixed)
+    if fixed.ndim == net.positions.ndim - 1:
+        fixed = jnp.broadcast_to(fixed[..., None], net.positions.shape)
+    return fixed
 
 
 def free_mask(net: Network):
@@ -429,18 +261,24 @@ def free_mask(net: Network):
         >>> catenax.free_mask(catenax.chain2d(2))[:, 0].tolist()
         [0.0, 1.0, 1.0, 0.0]
     """
-    fixed = jnp.asarray(net.fixed)
-    if fixed.ndim == net.positions.ndim - 1:
-        fixed = jnp.broadcast_to(fixed[..., None], net.positions.shape)
-    return jnp.where(fixed, 0.0, 1.0).astype(net.positions.dtype)
+    return jnp.where(_fixed_mask(net), 0.0, 1.0).astype(net.positions.dtype)
 
 
 def fixed_coordinates(net: Network) -> np.ndarray:
-    """``fixed`` as a boolean array of shape ``(n, d)``."""
-    fixed = np.asarray(net.fixed)
-    if fixed.ndim == 1:
-        fixed = np.repeat(fixed[:, None], net.dim, axis=1)
-    return fixed
+    """``fixed`` as a boolean numpy array of shape ``(n, d)`` (for files and figures).
+
+    Args:
+        net: the network.
+
+    Returns:
+        A new boolean array, True where a coordinate is held by a support.
+
+    Example:
+        >>> import catenax
+        >>> fixed_coordinates(catenax.chain2d(1)).tolist()
+        [[True, True], [False, False], [True, True]]
+    """
+    return np.array(_fixed_mask(net), dtype=bool)
 
 
 def support_nodes(net: Network) -> np.ndarray:
@@ -452,44 +290,6 @@ def support_nodes(net: Network) -> np.ndarray:
         [0, 4]
     """
     return np.flatnonzero(fixed_coordinates(net).any(axis=1))
-
-
-def _vector(name, value, d):
-    arr = np.asarray(value, dtype=float)
-    if arr.ndim == 0:
-        # A number g means "downwards along the last axis" with magnitude g.
-        vec = np.zeros(d)
-        vec[-1] = -float(arr)
-        return vec
-    if arr.shape != (d,):
-        raise NetworkError(
-            name, f"expected a number or a vector of {d} numbers, got {_short(value)}"
-        )
-    return arr
-
-
-def _indices_mask(name, value, n):
-    """A boolean node mask from indices (list of ints) or a mask (list of bools)."""
-    if value is None:
-        return np.zeros(n, bool)
-    arr = np.asarray(value)
-    if arr.size == 0:
-        return np.zeros(n, bool)
-    if arr.dtype == bool:
-        return arr
-    if arr.dtype.kind == "f" and np.all(arr == np.round(arr)):
-        arr = arr.astype(np.int64)
-    if arr.dtype.kind not in "iu" or arr.ndim != 1:
-        raise TypeError(f"{name}: expected a list of node indices, got {_short(value)}")
-    bad = (arr < 0) | (arr >= n)
-    if bad.any():
-        raise NetworkError(
-            name,
-            f"node index {int(arr[bad][0])} does not exist; node indices run from 0 to {n - 1}",
-        )
-    mask = np.zeros(n, bool)
-    mask[arr] = True
-    return mask
 
 
 def from_arrays(
@@ -537,39 +337,12 @@ def from_arrays(
         >>> net.rest_length.tolist(), [round(g, 6) for g in net.gravity.tolist()]
         ([1.0, 1.0], [0.0, -9.81])
     """
-    pos = _as_float("positions", positions, "an (n, d) array")
-    if pos.ndim != 2 or pos.shape[1] not in (2, 3):
-        raise NetworkError(
-            "positions",
-            f"expected shape (n, 2) or (n, 3) (one row per node), got shape {pos.shape}",
-        )
+    pos = as_float("positions", positions, "an (n, d) array")
+    check_positions_shape(pos)
     n, d = pos.shape
     spr = np.asarray(springs)
-    if isinstance(rest_length, str):
-        if rest_length != "initial":
-            raise NetworkError(
-                "rest_length",
-                f"{rest_length!r} is not understood; give a number, one number per spring, "
-                f"or 'initial'",
-            )
-        if spr.size and spr.ndim == 2 and spr.shape[1] == 2 and spr.dtype.kind in "iu":
-            ok = (spr >= 0).all() and (spr < n).all()
-            rest_length = np.linalg.norm(pos[spr[:, 1]] - pos[spr[:, 0]], axis=1) if ok else 1.0
-        else:
-            rest_length = 1.0  # shape errors in springs are reported by validation
-    grav = np.zeros(d) if gravity is None else _vector("gravity", gravity, d)
-    fixed_arr = None if fixed is None else np.asarray(fixed)
-    if fixed_arr is not None and not (
-        fixed_arr.dtype == bool and fixed_arr.shape in ((n,), (n, d))
-    ):
-        fixed_arr = _indices_mask("fixed", fixed, n)
-    load_arr = None
-    if loads is not None:
-        load_arr = _as_float("loads", loads, f"an ({n}, {d}) array or rows [node, f...]")
-        if load_arr.size == 0:
-            load_arr = None
-        elif load_arr.shape != (n, d):
-            load_arr = _load_rows(load_arr, n, d)
+    rest_length = rest_length_arg(rest_length, pos, spr)
+    grav = np.zeros(d) if gravity is None else vector("gravity", gravity, d)
     return Network(
         positions=pos,
         springs=spr,
@@ -577,374 +350,8 @@ def from_arrays(
         stiffness=stiffness,
         mass=mass,
         gravity=grav,
-        fixed=fixed_arr,
-        loads=load_arr,
+        fixed=fixed_arg(fixed, n, d),
+        loads=loads_arg(loads, n, d),
         faces=faces,
         cables=cables,
-    )
-
-
-def _load_rows(rows, n, d):
-    if rows.ndim != 2 or rows.shape[1] != d + 1:
-        raise NetworkError(
-            "loads",
-            f"expected rows [node, f_1, ..., f_{d}] ({d + 1} numbers each) or an ({n}, {d}) "
-            f"array, got shape {rows.shape}",
-        )
-    _finite("loads", rows)
-    idx = rows[:, 0]
-    if np.any(idx != np.round(idx)) or np.any((idx < 0) | (idx >= n)):
-        k = int(np.argwhere((idx != np.round(idx)) | (idx < 0) | (idx >= n))[0][0])
-        raise NetworkError(
-            "loads",
-            f"loads[{k}] starts with node {rows[k, 0]:g}, which does not exist; node indices "
-            f"run from 0 to {n - 1}",
-        )
-    out = np.zeros((n, d))
-    np.add.at(out, idx.astype(np.int64), rows[:, 1:])
-    return out
-
-
-# ----------------------------------------------------------------- builders
-
-
-def _check_count(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise NetworkError(name, f"{value} is too small; use an integer >= {minimum}")
-    return int(value)
-
-
-def _check_positive(name, value, allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"{name}: expected a number, got {value!r}")
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        need = ">= 0" if allow_zero else "> 0"
-        raise NetworkError(name, f"{value!r} must be a finite number {need}")
-    return float(value)
-
-
-def chain(
-    n: int = 20, spring: float = 5.0, length: float = 0.8, mass_g: float = 0.1, y=None
-) -> Network:
-    """The lesson's chain as a network (a view of :func:`catenax.chain_energy`).
-
-    Nodes 0..n+1 sit at x = 0..n+1 (the two ends are the pinned supports at
-    height 0); spring j joins nodes j and j+1. Every x coordinate is fixed
-    (``fixed`` has shape ``(n + 2, 2)``), so only the heights move, exactly as
-    in the lesson: ``network_energy(x, chain(...))`` equals
-    ``chain_energy(x[1:-1, 1], ...)``. Each node has mass ``mass_g`` under
-    gravity ``(0, -1)``.
-
-    Args:
-        n: number of moving masses (>= 1).
-        spring: spring constant K.
-        length: rest length l.
-        mass_g: weight of one mass.
-        y: optional heights of the n masses (e.g. a solution of the chain
-            model), shape ``(n,)``; default zeros. ``n`` is taken from ``y``.
-
-    Returns:
-        A 2D :class:`Network` with ``n + 2`` nodes and ``n + 1`` springs.
-
-    Raises:
-        ValueError: ``n`` < 1, or negative/non-finite parameters.
-
-    Example:
-        >>> import catenax, jax.numpy as jnp
-        >>> net = catenax.chain_network(3)
-        >>> float(catenax.network_energy(net.positions, net)) == float(
-        ...     catenax.chain_energy(jnp.zeros(3), 5.0, 0.8, 0.1))
-        True
-    """
-    if y is not None:
-        y = np.asarray(y, dtype=float).ravel()
-        n = y.size
-    n = _check_count("n", n, 1)
-    heights = np.zeros(n + 2)
-    if y is not None:
-        heights[1:-1] = y
-    pos = np.stack([np.arange(n + 2, dtype=float), heights], axis=1)
-    springs = np.stack([np.arange(n + 1), np.arange(1, n + 2)], axis=1)
-    fixed = np.zeros((n + 2, 2), bool)
-    fixed[:, 0] = True
-    fixed[[0, -1], :] = True
-    return from_arrays(
-        pos,
-        springs,
-        rest_length=_check_positive("length", length),
-        stiffness=_check_positive("spring", spring, allow_zero=True),
-        mass=_check_positive("mass_g", mass_g, allow_zero=True),
-        gravity=[0.0, -1.0],
-        fixed=fixed,
-    )
-
-
-#: The lesson's chain builder under a name that does not shadow ``catenax.chain``
-#: (the module of the chain model) at the top level of the package.
-chain_network = chain
-
-
-def _parabola_length(span, depth):
-    x = np.linspace(-span / 2, span / 2, 2049)
-    y = -depth * (1.0 - (2.0 * x / span) ** 2)
-    return float(np.sum(np.hypot(np.diff(x), np.diff(y))))
-
-
-def _parabola_depth(span, length):
-    """Depth of the parabola through the supports whose length is ``length`` (bisection)."""
-    if length <= span:
-        return 0.0
-    lo, hi = 0.0, length
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if _parabola_length(span, mid) < length else (lo, mid)
-    return 0.5 * (lo + hi)
-
-
-def chain2d(
-    n: int = 20,
-    span: float = 1.0,
-    rest_length: float | None = None,
-    stiffness: float = 1000.0,
-    mass: float = 0.05,
-    gravity: Any = 9.81,
-    sag: float | None = None,
-    cables: bool = False,
-) -> Network:
-    """A free hanging chain in 2D: n masses between two supports ``span`` apart.
-
-    The supports are nodes 0 and n+1 at ``(-span/2, 0)`` and ``(span/2, 0)``;
-    n + 1 springs join consecutive nodes. Both coordinates of the masses move.
-    The start is a parabola through the supports (a straight line when
-    ``sag`` is 0) with the nodes at equal arc length along it; by default its
-    depth makes its length about the chain's total rest length
-    ``(n + 1) * rest_length``, so the solver starts close.
-
-    Args:
-        n: number of free masses (>= 1).
-        span: distance between the supports (> 0).
-        rest_length: rest length of each spring (default ``1.2 * span / (n + 1)``,
-            a slack chain 20% longer than the span).
-        stiffness: spring constant of each spring.
-        mass: mass of each node.
-        gravity: a number g (weight ``mass * g`` downwards) or a 2-vector.
-        sag: depth of the starting parabola (default: matched to the length).
-        cables: tension-only springs.
-
-    Returns:
-        A 2D :class:`Network` with ``n + 2`` nodes and ``n + 1`` springs.
-
-    Raises:
-        ValueError: ``n`` < 1 or non-positive/non-finite parameters.
-
-    Example:
-        >>> import catenax
-        >>> net = catenax.chain2d(8, span=2.0)
-        >>> net.positions[[0, -1], 0].tolist()
-        [-1.0, 1.0]
-    """
-    n = _check_count("n", n, 1)
-    span = _check_positive("span", span)
-    seg = 1.2 * span / (n + 1) if rest_length is None else rest_length
-    seg = _check_positive("rest_length", seg, allow_zero=True)
-    total = seg * (n + 1)
-    if sag is None:
-        sag = _parabola_depth(span, total)
-    sag = _check_positive("sag", sag, allow_zero=True)
-    # Nodes at equal arc length along the parabola y = -sag (1 - (2x/span)^2).
-    fine = np.linspace(-span / 2, span / 2, 64 * (n + 2))
-    yf = -sag * (1.0 - (2.0 * fine / span) ** 2)
-    arc = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(fine), np.diff(yf)))])
-    x = np.interp(np.linspace(0.0, arc[-1], n + 2), arc, fine)
-    x[[0, -1]] = -span / 2, span / 2
-    y = -sag * (1.0 - (2.0 * x / span) ** 2)
-    springs = np.stack([np.arange(n + 1), np.arange(1, n + 2)], axis=1)
-    return from_arrays(
-        np.stack([x, y], axis=1),
-        springs,
-        rest_length=seg,
-        stiffness=_check_positive("stiffness", stiffness, allow_zero=True),
-        mass=_check_positive("mass", mass, allow_zero=True),
-        gravity=gravity,
-        fixed=[0, n + 1],
-        cables=cables,
-    )
-
-
-def _grid(rows, cols, spacing):
-    r, c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
-    pos = np.stack([c.ravel() * spacing, r.ravel() * spacing, np.zeros(rows * cols)], axis=1)
-    idx = np.arange(rows * cols).reshape(rows, cols)
-    horiz = np.stack([idx[:, :-1].ravel(), idx[:, 1:].ravel()], axis=1)
-    vert = np.stack([idx[:-1, :].ravel(), idx[1:, :].ravel()], axis=1)
-    faces = np.stack(
-        [idx[:-1, :-1].ravel(), idx[:-1, 1:].ravel(), idx[1:, 1:].ravel(), idx[1:, :-1].ravel()],
-        axis=1,
-    )
-    return pos, idx, np.concatenate([horiz, vert]), faces
-
-
-def _supports(supports, idx):
-    rows, cols = idx.shape
-    n = rows * cols
-    if isinstance(supports, str):
-        if supports == "corners":
-            return np.unique(idx[[0, 0, -1, -1], [0, -1, 0, -1]])
-        if supports == "edges":
-            edge = np.zeros_like(idx, bool)
-            edge[[0, -1], :] = True
-            edge[:, [0, -1]] = True
-            return idx[edge]
-        if supports == "sides":
-            return np.unique(np.concatenate([idx[:, 0], idx[:, -1]]))
-        if supports == "top":
-            return idx[-1, :]
-        raise NetworkError(
-            "supports",
-            f"unknown supports {supports!r}; use 'corners', 'edges', 'sides', 'top' or a "
-            f"list of node indices (node = row * cols + col)",
-        )
-    return np.flatnonzero(_indices_mask("supports", supports, n))
-
-
-def net(
-    rows: int = 10,
-    cols: int = 10,
-    spacing: float = 1.0,
-    supports: Any = "corners",
-    stiffness: float = 50.0,
-    rest_length: float | None = None,
-    mass: float = 0.02,
-    gravity: Any = 9.81,
-    cables: bool = True,
-) -> Network:
-    """A rows x cols cable net in 3D, flat in the plane z = 0 at the start.
-
-    Node ``r * cols + c`` sits at ``(c * spacing, r * spacing, 0)``; cables join
-    each node to its right and upper neighbours. Gravity acts along ``-z``.
-
-    Args:
-        rows, cols: grid size (each >= 2).
-        spacing: grid spacing (> 0).
-        supports: ``"corners"``, ``"edges"`` (the whole boundary), ``"sides"``
-            (first and last column), ``"top"`` (last row) or a list of node indices.
-        stiffness: spring constant of each cable.
-        rest_length: rest length of each cable (default ``0.9 * spacing``: the
-            flat start is pre-tensioned).
-        mass: mass of each node (default 0.02: weight about 0.2 with g = 9.81).
-        gravity: a number g (along ``-z``) or a 3-vector.
-        cables: tension-only springs (default true).
-
-    Returns:
-        A 3D :class:`Network` with ``rows * cols`` nodes and its quads in ``faces``.
-
-    Raises:
-        ValueError: bad sizes, supports or parameters.
-
-    Example:
-        >>> import catenax
-        >>> m = catenax.net(3, 4, supports="corners")
-        >>> m.n_nodes, m.n_springs, catenax.support_nodes(m).tolist()
-        (12, 17, [0, 3, 8, 11])
-    """
-    rows, cols = _check_count("rows", rows, 2), _check_count("cols", cols, 2)
-    spacing = _check_positive("spacing", spacing)
-    rest = 0.9 * spacing if rest_length is None else rest_length
-    pos, idx, springs, faces = _grid(rows, cols, spacing)
-    return from_arrays(
-        pos,
-        springs,
-        rest_length=_check_positive("rest_length", rest, allow_zero=True),
-        stiffness=_check_positive("stiffness", stiffness, allow_zero=True),
-        mass=_check_positive("mass", mass, allow_zero=True),
-        gravity=gravity,
-        fixed=_supports(supports, idx),
-        cables=cables,
-        faces=faces,
-    )
-
-
-def cloth(
-    rows: int = 15,
-    cols: int = 15,
-    spacing: float = 0.1,
-    supports: Any = "top",
-    stiffness: float = 500.0,
-    shear_stiffness: float | None = None,
-    bending_stiffness: float = 0.0,
-    mass: float = 0.002,
-    gravity: Any = 9.81,
-    cables: bool = False,
-) -> Network:
-    """A sheet of cloth: a net with shear diagonals and optional bending springs.
-
-    Structural springs join grid neighbours (rest length ``spacing``), shear
-    springs join both diagonals of each square (rest length ``spacing * sqrt 2``)
-    and, when ``bending_stiffness > 0``, bending springs join every node to the
-    node two steps away along rows and columns (rest length ``2 * spacing``).
-    Rest lengths equal the flat start, so the sheet starts unstressed.
-
-    Args:
-        rows, cols: grid size (each >= 2).
-        spacing: grid spacing (> 0).
-        supports: as in :func:`net` (default ``"top"``: the last row, a curtain).
-        stiffness: spring constant of the structural springs.
-        shear_stiffness: spring constant of the diagonals (default ``stiffness / 2``).
-        bending_stiffness: spring constant of the bending springs (0: none).
-        mass: mass of each node.
-        gravity: a number g (along ``-z``) or a 3-vector.
-        cables: tension-only springs.
-
-    Returns:
-        A 3D :class:`Network` with its quads in ``faces``.
-
-    Raises:
-        ValueError: bad sizes, supports or parameters.
-
-    Example:
-        >>> import catenax
-        >>> c = catenax.cloth(3, 3, bending_stiffness=1.0)
-        >>> c.n_springs  # 12 structural + 8 shear + 6 bending
-        26
-    """
-    rows, cols = _check_count("rows", rows, 2), _check_count("cols", cols, 2)
-    spacing = _check_positive("spacing", spacing)
-    k = _check_positive("stiffness", stiffness, allow_zero=True)
-    ks = (
-        k / 2
-        if shear_stiffness is None
-        else _check_positive("shear_stiffness", shear_stiffness, allow_zero=True)
-    )
-    kb = _check_positive("bending_stiffness", bending_stiffness, allow_zero=True)
-    pos, idx, structural, faces = _grid(rows, cols, spacing)
-    shear = np.concatenate(
-        [
-            np.stack([idx[:-1, :-1].ravel(), idx[1:, 1:].ravel()], axis=1),
-            np.stack([idx[:-1, 1:].ravel(), idx[1:, :-1].ravel()], axis=1),
-        ]
-    )
-    parts = [structural, shear]
-    stiff = [np.full(len(structural), k), np.full(len(shear), ks)]
-    if kb > 0:
-        bend = np.concatenate(
-            [
-                np.stack([idx[:, :-2].ravel(), idx[:, 2:].ravel()], axis=1),
-                np.stack([idx[:-2, :].ravel(), idx[2:, :].ravel()], axis=1),
-            ]
-        )
-        parts.append(bend)
-        stiff.append(np.full(len(bend), kb))
-    springs = np.concatenate(parts)
-    return from_arrays(
-        pos,
-        springs,
-        rest_length="initial",
-        stiffness=np.concatenate(stiff),
-        mass=_check_positive("mass", mass, allow_zero=True),
-        gravity=gravity,
-        fixed=_supports(supports, idx),
-        cables=cables,
-        faces=faces,
     )

@@ -1,10 +1,14 @@
-"""Figures and animations of chains, networks and sweeps; every function takes an ``ax``."""
+"""Figures and animations of chains, networks and sweeps; every function takes an ``ax``.
+
+No module here switches matplotlib's backend. The figures catenax makes for
+itself (:func:`new_figure`, the ``save_*`` helpers) are off-screen figures
+that pyplot never sees; in a notebook, make figures with pyplot and pass the
+``ax``.
+"""
 
 from .chain import (
     animate_chain,
-    close,
     frame_indices,
-    new_figure,
     plot_chain_history,
     plot_convergence,
     plot_grad_histories,
@@ -12,6 +16,7 @@ from .chain import (
     save_animation,
     save_chain_gif,
 )
+from .figure import close, new_figure, save_figure
 from .network import (
     animate_network,
     plot_network,
@@ -38,6 +43,7 @@ __all__ = [
     "plot_relaxation",
     "save_animation",
     "save_chain_gif",
+    "save_figure",
     "save_network_plot",
     "save_sweep_plot",
 ]

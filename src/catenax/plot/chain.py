@@ -1,7 +1,8 @@
 """Matplotlib figures and animations of chain runs; every function takes an ``ax``.
 
-This module is imported lazily (only when a figure is asked for), so the core
-package never needs matplotlib. It selects the non-interactive Agg backend.
+Nothing here changes matplotlib's backend or pyplot's state: the functions
+draw on the ``ax`` (and ``fig``) they are given and return what they drew.
+``import catenax`` never loads this module (nor matplotlib).
 
 Shapes are given with their pinned ends included, shape ``(k, N + 2)`` (use
 :func:`catenax.pad_ends` on the recorded iterates); mass ``j`` sits at
@@ -13,17 +14,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import matplotlib
+import numpy as np
+from matplotlib.animation import FuncAnimation, PillowWriter
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.animation import FuncAnimation, PillowWriter  # noqa: E402
+from .figure import close, new_figure
 
 __all__ = [
     "animate_chain",
+    "close",
     "frame_indices",
+    "new_figure",
     "plot_chain_history",
     "plot_convergence",
     "plot_grad_histories",
@@ -56,8 +56,9 @@ def plot_chain_history(ax, shapes, *, color: str = ORANGE, title: str = TITLE, *
         The list of Line2D objects drawn.
 
     Example:
-        >>> import matplotlib.pyplot as plt, numpy as np
-        >>> fig, ax = plt.subplots()
+        >>> import numpy as np
+        >>> from catenax.plot import new_figure
+        >>> fig, ax = new_figure()
         >>> lines = plot_chain_history(ax, np.zeros((3, 5)))
         >>> len(lines)
         3
@@ -89,8 +90,9 @@ def plot_relaxation(
         The Line2D of the final shape.
 
     Example:
-        >>> import matplotlib.pyplot as plt, numpy as np
-        >>> fig, ax = plt.subplots()
+        >>> import numpy as np
+        >>> from catenax.plot import new_figure
+        >>> fig, ax = new_figure()
         >>> line = plot_relaxation(ax, np.zeros((4, 5)), -np.ones(5))
     """
     shapes = np.atleast_2d(np.asarray(shapes, dtype=float))
@@ -127,21 +129,23 @@ def plot_convergence(ax, histories: Mapping[str, Any], *, quantity: str = "energ
         e_star: the minimum energy E* (for ``quantity="energy"``).
 
     Returns:
-        The Axes.
+        The list of Line2D objects drawn, one per run.
 
     Raises:
         ValueError: unknown ``quantity``, or ``"energy"`` without ``e_star``.
 
     Example:
-        >>> import matplotlib.pyplot as plt
-        >>> fig, ax = plt.subplots()
+        >>> from catenax.plot import new_figure
+        >>> fig, ax = new_figure()
         >>> h = {"gd": {"energy_history": [2.0, 1.0], "grad_history": [1.0, 0.5]}}
-        >>> _ = plot_convergence(ax, h, quantity="grad")
+        >>> [line.get_label() for line in plot_convergence(ax, h, quantity="grad")]
+        ['gd']
     """
     if quantity not in ("energy", "grad"):
         raise ValueError(f"quantity: {quantity!r} must be 'energy' or 'grad'")
     if quantity == "energy" and e_star is None:
         raise ValueError("e_star: plotting E - E* needs the minimum energy e_star")
+    lines = []
     for label, h in histories.items():
         if quantity == "energy":
             y = _history(h, "energy_history") - float(e_star)
@@ -149,13 +153,13 @@ def plot_convergence(ax, histories: Mapping[str, Any], *, quantity: str = "energ
             y = _history(h, "grad_history")
         # A log axis cannot show values <= 0 (E - E* at round-off level).
         y = np.where(y > 0, y, np.nan)
-        ax.semilogy(np.arange(len(y)), y, label=label)
+        lines += ax.semilogy(np.arange(len(y)), y, label=label)
     ax.set_xlabel("step")
     ax.set_ylabel("E - E*" if quantity == "energy" else "max |∇E|")
     ax.set_title("energy above the minimum" if quantity == "energy" else "largest force")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(frameon=False)
-    return ax
+    return lines
 
 
 def plot_grad_histories(ax, histories: Mapping[str, Any], *, against: str = "step"):
@@ -176,14 +180,14 @@ def plot_grad_histories(ax, histories: Mapping[str, Any], *, against: str = "ste
         against: ``"step"`` or ``"time"``.
 
     Returns:
-        The Axes.
+        The list of Line2D objects drawn: per run, its line and its end dot.
 
     Raises:
         ValueError: unknown ``against``.
 
     Example:
-        >>> import matplotlib.pyplot as plt
-        >>> fig, ax = plt.subplots()
+        >>> from catenax.plot import new_figure
+        >>> fig, ax = new_figure()
         >>> h = {"gd": {"grad_max": [1.0, 0.5, 0.25], "time_s": [0.0, 1e-6, 2e-6]}}
         >>> _ = plot_grad_histories(ax, h, against="time")
         >>> ax.get_xscale(), ax.get_yscale()
@@ -191,6 +195,7 @@ def plot_grad_histories(ax, histories: Mapping[str, Any], *, against: str = "ste
     """
     if against not in ("step", "time"):
         raise ValueError(f"against: {against!r} must be 'step' or 'time'")
+    lines = []
     for label, h in histories.items():
         g = np.asarray([np.nan if v is None else v for v in h["grad_max"]], dtype=float)
         x = np.arange(len(g), dtype=float) if against == "step" else np.asarray(h["time_s"], float)
@@ -198,7 +203,7 @@ def plot_grad_histories(ax, histories: Mapping[str, Any], *, against: str = "ste
         if not keep.any():
             continue
         (line,) = ax.plot(x[keep], g[keep], label=label, lw=1.6)
-        ax.plot(x[keep][-1], g[keep][-1], "o", color=line.get_color(), ms=5)
+        lines += [line, *ax.plot(x[keep][-1], g[keep][-1], "o", color=line.get_color(), ms=5)]
     ax.set_yscale("log")
     if against == "step":
         ax.set_xscale("symlog", linthresh=1.0)
@@ -210,7 +215,7 @@ def plot_grad_histories(ax, histories: Mapping[str, Any], *, against: str = "ste
     ax.set_ylabel("max |∇E|")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(frameon=False, fontsize="small")
-    return ax
+    return lines
 
 
 def frame_indices(steps, n_frames: int) -> list[int]:
@@ -282,9 +287,11 @@ def animate_chain(fig, ax, shapes, steps, *, n_frames: int = 60, interval: int =
         GIF quickly use :func:`save_chain_gif`).
 
     Example:
-        >>> import matplotlib.pyplot as plt, numpy as np
-        >>> fig, ax = plt.subplots()
+        >>> import numpy as np, tempfile, os
+        >>> from catenax.plot import new_figure
+        >>> fig, ax = new_figure()
         >>> anim = animate_chain(fig, ax, np.zeros((3, 5)), [0, 1, 2])
+        >>> save_animation(anim, os.path.join(tempfile.mkdtemp(), "a.gif"))  # or show it
     """
     idx, draw = _chain_frames(fig, ax, shapes, steps, n_frames)
     return FuncAnimation(fig, draw, frames=len(idx), interval=interval, blit=False)
@@ -300,8 +307,9 @@ def save_animation(anim, path, *, fps: int = 15, dpi: int = 80) -> None:
         dpi: resolution.
 
     Example:
-        >>> import matplotlib.pyplot as plt, numpy as np, tempfile, os
-        >>> fig, ax = plt.subplots()
+        >>> import numpy as np, tempfile, os
+        >>> from catenax.plot import new_figure
+        >>> fig, ax = new_figure()
         >>> anim = animate_chain(fig, ax, np.zeros((2, 4)), [0, 1])
         >>> save_animation(anim, os.path.join(tempfile.mkdtemp(), "a.gif"))
     """
@@ -331,6 +339,7 @@ def save_chain_gif(
 
     Example:
         >>> import numpy as np, tempfile, os
+        >>> from catenax.plot import new_figure
         >>> fig, ax = new_figure()
         >>> save_chain_gif(fig, ax, np.zeros((3, 4)), [0, 1, 2],
         ...                os.path.join(tempfile.mkdtemp(), "a.gif"))
@@ -346,16 +355,3 @@ def save_chain_gif(
             draw(i)
             writer.grab_frame()
     return len(idx)
-
-
-def new_figure(figsize=(6.4, 4.4), nrows: int = 1, ncols: int = 1):
-    """A new figure and its Axes (``nrows`` x ``ncols``, as ``plt.subplots``).
-
-    Close it with :func:`close`.
-    """
-    return plt.subplots(nrows, ncols, figsize=figsize, layout="constrained")
-
-
-def close(fig) -> None:
-    """Close a figure made by :func:`new_figure`."""
-    plt.close(fig)

@@ -2,9 +2,9 @@
 
 Every function draws on a matplotlib ``ax`` it is given (a 3D axes for
 :func:`plot_network_3d`), so the CLI and notebooks stay in charge of figures.
-:func:`save_network_plot` makes a figure with the Agg backend and writes it
-atomically (PNG, SVG or PDF by suffix). Import this module lazily: the core
-of catenax never needs matplotlib.
+:func:`save_network_plot` and :func:`animate_network` make their own
+off-screen figure (never pyplot's) and write it atomically (PNG, SVG or PDF
+by suffix; GIF for the animation). The core of catenax never imports this.
 """
 
 from __future__ import annotations
@@ -12,9 +12,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import jax.numpy as jnp
+import matplotlib as mpl
 import numpy as np
+from matplotlib.animation import FuncAnimation, PillowWriter
+from matplotlib.collections import LineCollection
+from mpl_toolkits.mplot3d.art3d import Line3DCollection, Poly3DCollection
 
-from catenax.model.network import Network, fixed_coordinates
+from catenax.io import atomic_write, check_output_path
+from catenax.model import Network, fixed_coordinates
+from catenax.model import tensions as spring_tensions
+
+from .figure import blank_figure, save_figure
 
 __all__ = [
     "animate_network",
@@ -28,16 +37,10 @@ PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def _tensions(x, net):
-    import jax.numpy as jnp
-
-    from catenax.model.energy import tensions
-
-    return np.asarray(tensions(jnp.asarray(x, net.positions.dtype), net))
+    return np.asarray(spring_tensions(jnp.asarray(x, net.positions.dtype), net))
 
 
 def _norm(values, cmap_name):
-    import matplotlib as mpl
-
     vmin, vmax = float(np.min(values, initial=0.0)), float(np.max(values, initial=0.0))
     if vmin < 0 < vmax:  # tension and compression: centre the colours on 0
         m = max(-vmin, vmax)
@@ -73,17 +76,14 @@ def plot_network_2d(
         The :class:`~matplotlib.collections.LineCollection` of the springs.
 
     Example:
-        >>> import matplotlib; matplotlib.use("Agg")
-        >>> import matplotlib.pyplot as plt, catenax
-        >>> from catenax.netplot import plot_network_2d
+        >>> import catenax
+        >>> from catenax.plot import new_figure, plot_network_2d
         >>> net = catenax.chain2d(5)
-        >>> fig, ax = plt.subplots()
+        >>> fig, ax = new_figure()
         >>> lc = plot_network_2d(ax, net.positions, net)
         >>> len(lc.get_segments())
         6
     """
-    from matplotlib.collections import LineCollection
-
     x = np.asarray(x, dtype=float)
     springs = np.asarray(net.springs)
     t = _tensions(x, net) if tensions is None else np.asarray(tensions, dtype=float)
@@ -180,17 +180,14 @@ def plot_network_3d(
         or a :class:`~mpl_toolkits.mplot3d.art3d.Poly3DCollection` of the quads.
 
     Example:
-        >>> import matplotlib; matplotlib.use("Agg")
-        >>> import matplotlib.pyplot as plt, catenax
-        >>> from catenax.netplot import plot_network_3d
+        >>> import catenax
+        >>> from matplotlib.figure import Figure
+        >>> from catenax.plot import plot_network_3d
         >>> net = catenax.net(3, 3)
-        >>> ax = plt.figure().add_subplot(projection="3d")
+        >>> ax = Figure().add_subplot(projection="3d")
         >>> plot_network_3d(ax, net.positions, net).get_array().shape
         (12,)
     """
-    import matplotlib as mpl
-    from mpl_toolkits.mplot3d.art3d import Line3DCollection, Poly3DCollection
-
     x = np.asarray(x, dtype=float)
     springs = np.asarray(net.springs)
     t = _tensions(x, net) if tensions is None else np.asarray(tensions, dtype=float)
@@ -245,11 +242,10 @@ def plot_network(ax, x, net: Network, **kwargs):
         The springs' line collection.
 
     Example:
-        >>> import matplotlib; matplotlib.use("Agg")
-        >>> import matplotlib.pyplot as plt, catenax
-        >>> from catenax.netplot import plot_network
+        >>> import catenax
+        >>> from catenax.plot import new_figure, plot_network
         >>> net = catenax.chain2d(3)
-        >>> _ = plot_network(plt.subplots()[1], net.positions, net)
+        >>> _ = plot_network(new_figure()[1], net.positions, net)
     """
     if np.asarray(x).shape[1] == 3:
         return plot_network_3d(ax, x, net, **kwargs)
@@ -257,9 +253,7 @@ def plot_network(ax, x, net: Network, **kwargs):
 
 
 def _figure(net, title):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7, 5) if net.dim == 2 else (7, 6))
+    fig = blank_figure((7, 5) if net.dim == 2 else (7, 6))
     ax = fig.add_subplot(projection="3d" if net.dim == 3 else None)
     if title:
         ax.set_title(title)
@@ -286,19 +280,18 @@ def save_network_plot(
 
     Example:
         >>> import catenax, tempfile, pathlib
-        >>> from catenax.netplot import save_network_plot
+        >>> from catenax.plot import save_network_plot
         >>> net = catenax.chain2d(4)
         >>> p = save_network_plot(pathlib.Path(tempfile.mkdtemp()) / "c.png", net.positions, net)
         >>> p.stat().st_size > 0
         True
     """
-    from catenax.io.files import atomic_write, check_output_path
-
     path = check_output_path(path, PLOT_SUFFIXES, "plot")
     fig, ax = _figure(net, title)
     plot_network(ax, x, net)
-    fig.tight_layout() if net.dim == 2 else None
-    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi))
+    if net.dim == 2:
+        fig.tight_layout()
+    return save_figure(fig, path, dpi=dpi)
 
 
 def animate_network(
@@ -323,17 +316,13 @@ def animate_network(
 
     Example:
         >>> import catenax, tempfile, pathlib, numpy as np
-        >>> from catenax.netplot import animate_network
+        >>> from catenax.plot import animate_network
         >>> net = catenax.chain2d(3)
         >>> frames = np.stack([net.positions] * 2)
         >>> p = animate_network(pathlib.Path(tempfile.mkdtemp()) / "a.gif", frames, net)
         >>> p.stat().st_size > 0
         True
     """
-    from matplotlib.animation import FuncAnimation, PillowWriter
-
-    from catenax.io.files import atomic_write, check_output_path
-
     path = check_output_path(path, (".gif",), "animate")
     frames = np.asarray(iterates, dtype=float)
     if frames.ndim != 3 or frames.shape[0] == 0:

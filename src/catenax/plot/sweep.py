@@ -1,6 +1,8 @@
 """Figures of sweeps: shapes against one parameter, heat maps over two.
 
-Imported lazily (only for ``--plot``), like :mod:`catenax.plot`; selects Agg.
+The drawing functions take a ``fig`` (their layouts have several axes) and
+return the axes; :func:`save_sweep_plot` makes its own off-screen figure
+(never pyplot's) and writes it atomically.
 
 * One varied parameter: the final shapes overlaid, coloured by the parameter
   (a colour bar), beside the summary numbers against it: lowest point, energy
@@ -16,13 +18,14 @@ Imported lazily (only for ``--plot``), like :mod:`catenax.plot`; selects Agg.
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib as mpl
+import numpy as np
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import ListedColormap, Normalize
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import ListedColormap, Normalize  # noqa: E402
+from .figure import blank_figure, save_figure
 
 __all__ = ["plot_heatmaps", "plot_one_parameter", "save_sweep_plot"]
 
@@ -80,7 +83,7 @@ def _shape_lines(ax, sample, name, values, kind, cmap):
             ax.plot(np.arange(len(y)), y, color=c, lw=1.2)
         else:
             ax.plot(x[:, 0], x[:, -1], ".", color=c, ms=2)
-    sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+    sm = ScalarMappable(norm=norm, cmap=cmap)
     ax.figure.colorbar(sm, ax=ax, label=name)
     if kind == "chain":
         ax.set_xlabel("x (mass index; ends pinned at 0 and N+1)")
@@ -107,8 +110,8 @@ def plot_one_parameter(fig, table: dict, name: str, sample: dict | None, kind: s
         The list of Axes.
 
     Example:
-        >>> import matplotlib.pyplot as plt
-        >>> fig = plt.figure()
+        >>> from matplotlib.figure import Figure
+        >>> fig = Figure()
         >>> t = {"length": np.array([0.8, 1.2]), "status": np.array(["converged", "saddle"]),
         ...      "energy": np.array([-1.0, -9.0]), "lowest": np.array([-4.0, -9.0]),
         ...      "max_tension": np.array([1.0, 2.0]), "min_eigenvalue": np.array([0.1, -0.1]),
@@ -120,7 +123,7 @@ def plot_one_parameter(fig, table: dict, name: str, sample: dict | None, kind: s
     order = np.argsort(p, kind="stable")
     p = p[order]
     col = {k: np.asarray(v)[order] for k, v in table.items()}
-    cmap = plt.get_cmap("viridis")
+    cmap = mpl.colormaps["viridis"]
     if sample is not None:
         gs = fig.add_gridspec(3, 2, width_ratios=(1.5, 1.0))
         ax_shapes = fig.add_subplot(gs[:, 0])
@@ -177,8 +180,8 @@ def plot_heatmaps(fig, table: dict, names, shape):
         The three Axes.
 
     Example:
-        >>> import matplotlib.pyplot as plt
-        >>> fig = plt.figure()
+        >>> from matplotlib.figure import Figure
+        >>> fig = Figure()
         >>> t = {"a": np.repeat([1.0, 2.0], 2), "b": np.tile([0.5, 1.5], 2),
         ...      "status": np.array(["converged"] * 4), "energy": np.arange(4.0),
         ...      "lowest": -np.arange(4.0), "start_min_eigenvalue": np.array([1, -1, 1, -1.0])}
@@ -203,7 +206,7 @@ def plot_heatmaps(fig, table: dict, names, shape):
     cmap = ListedColormap([c for _, c in VERDICTS])
     axes[2].pcolormesh(eb, ea, code, cmap=cmap, vmin=-0.5, vmax=3.5, shading="flat")
     axes[2].set_title("stability")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for _, c in VERDICTS]
+    handles = [Rectangle((0, 0), 1, 1, color=c) for _, c in VERDICTS]
     labels = [t for t, _ in VERDICTS]
     cb, ca = 0.5 * (eb[1:] + eb[:-1]), 0.5 * (ea[1:] + ea[:-1])
     if "start_min_eigenvalue" in grid:
@@ -212,14 +215,14 @@ def plot_heatmaps(fig, table: dict, names, shape):
             for ax in axes:
                 ax.contourf(cb, ca, neg.astype(float), levels=[0.5, 1.5], colors="none",
                             hatches=["//"])  # fmt: skip
-            handles.append(plt.Rectangle((0, 0), 1, 1, fill=False, hatch="//"))
+            handles.append(Rectangle((0, 0), 1, 1, fill=False, hatch="//"))
             labels.append("start on negative curvature")
     if "n_minima" in grid:
         several = np.asarray(grid["n_minima"], float) > 1
         if several.any():
             yy, xx = np.meshgrid(ca, cb, indexing="ij")
             axes[2].plot(xx[several], yy[several], "k.", ms=3)
-            handles.append(plt.Line2D([], [], color="k", marker=".", ls=""))
+            handles.append(Line2D([], [], color="k", marker=".", ls=""))
             labels.append("several minima (multistart)")
     axes[2].legend(handles, labels, fontsize="small", loc="upper left",
                    bbox_to_anchor=(1.02, 1.0))  # fmt: skip
@@ -257,13 +260,11 @@ def save_sweep_plot(path, table: dict, varied, sample=None, kind="chain", title=
         >>> p.exists()
         True
     """
-    from catenax.io.files import atomic_write
-
     if len(varied) == 1:
-        fig = plt.figure(figsize=(13, 7.5), layout="constrained")
+        fig = blank_figure((13, 7.5), layout="constrained")
         plot_one_parameter(fig, table, varied[0][0], sample, kind)
     elif len(varied) == 2:
-        fig = plt.figure(figsize=(17, 5.2), layout="constrained")
+        fig = blank_figure((17, 5.2), layout="constrained")
         plot_heatmaps(fig, table, (varied[0][0], varied[1][0]), (varied[0][1], varied[1][1]))
     else:
         raise ValueError(
@@ -272,7 +273,4 @@ def save_sweep_plot(path, table: dict, varied, sample=None, kind="chain", title=
         )
     if title:
         fig.suptitle(title)
-    try:
-        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100))
-    finally:
-        plt.close(fig)
+    save_figure(fig, path, dpi=100)

@@ -1,15 +1,101 @@
-"""Solving: the one driver (minimize), its Result and statuses, stability verdicts, comparisons."""
+"""Solving: the one driver (minimize), its Result and statuses, stability verdicts, comparisons.
+
+Besides the public API (re-exported by :mod:`catenax`), this package exports the
+pieces that sweeps reuse so that each rule has one definition: the driver's loop
+(:func:`make_run`, :func:`make_problem`) and its per-case rules
+(:func:`grad_max`, :func:`all_finite`, :func:`stop_test`, :func:`start_status`,
+:func:`step_status`), the status codes, the setting checks, the stability rule
+(:func:`is_stable`, :func:`verdict_status`) and its eigenvalue routes, and the
+multistart pick (:func:`cluster_starts`, :func:`best_start`).
+"""
 
 from .compare import DEFAULT_COMPARE_METHODS, compare
-from .driver import DEFAULT_RTOL, STATUSES, Result, minimize
-from .stability import stability_verdict
+from .driver import (
+    check_int,
+    check_max_steps,
+    check_tolerances,
+    diverged_advice,
+    minimize,
+)
+from .loop import (
+    all_finite,
+    force_scale_fn,
+    grad_max,
+    make_problem,
+    make_run,
+    start_status,
+    step_status,
+    stop_test,
+)
+from .multistart import (
+    best_start,
+    cluster_starts,
+    default_perturbation,
+    perturbation_scale,
+    pick,
+)
+from .result import (
+    CONVERGED,
+    DEFAULT_RTOL,
+    DIVERGED,
+    MAX_STEPS,
+    RUNNING,
+    SADDLE,
+    STALLED,
+    STATUSES,
+    Result,
+    default_rtol,
+    status_message,
+)
+from .stability import (
+    attach_verdict,
+    eigen_threshold,
+    is_stable,
+    lanczos_coefficients,
+    ritz_extremes,
+    stability_verdict,
+    tridiagonal_extremes,
+    verdict_status,
+)
 
 __all__ = [
+    "CONVERGED",
     "DEFAULT_COMPARE_METHODS",
     "DEFAULT_RTOL",
+    "DIVERGED",
+    "MAX_STEPS",
+    "RUNNING",
+    "SADDLE",
+    "STALLED",
     "STATUSES",
+    "all_finite",
+    "attach_verdict",
+    "best_start",
+    "check_int",
+    "check_max_steps",
+    "check_tolerances",
+    "cluster_starts",
     "compare",
+    "default_perturbation",
+    "default_rtol",
+    "diverged_advice",
+    "eigen_threshold",
+    "force_scale_fn",
+    "grad_max",
+    "is_stable",
+    "lanczos_coefficients",
+    "make_problem",
+    "make_run",
     "minimize",
+    "perturbation_scale",
+    "pick",
+    "ritz_extremes",
     "stability_verdict",
+    "start_status",
+    "status_message",
+    "step_status",
+    "stop_test",
+    "tridiagonal_extremes",
+    "verdict_status",
     "Result",
 ]

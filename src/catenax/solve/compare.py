@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from catenax.model.chain import chain_energy
+from catenax.model import chain_energy
 
 from .driver import minimize
 from .stability import stability_verdict

@@ -60,12 +60,15 @@ from . import tridiagonal as tri
 from .base import Problem
 from .linesearch import backtrack
 
-__all__ = ["Newton", "backtrack"]  # backtrack: re-exported from .linesearch
+# backtrack: re-exported from .linesearch
+__all__ = ["Newton", "NewtonState", "backtrack", "definiteness_tolerance", "positive_definite"]
 
 LINEAR_SOLVERS = ("auto", "tridiagonal", "cg")
 
 
 class NewtonState(NamedTuple):
+    """Newton's state between steps (the chain sweep engine keeps one per lane)."""
+
     nc_step: jax.Array  # length (max-norm) of the last accepted negative-curvature step
     gnorm0: jax.Array  # ||grad E|| at the start (for the CG forcing term)
 
@@ -175,22 +178,8 @@ class Newton:
         free = problem.free
         lo, di, up = problem.structure.hessian_tridiagonal(x, *problem.params)
         lo, di, up = tri.mask_tridiagonal(lo.astype(dt), di.astype(dt), up.astype(dt), free)
-        hscale = jnp.max(jnp.abs(di) + jnp.abs(lo) + jnp.abs(up))
-        tau = 64 * eps * hscale
-        margin = di - jnp.abs(lo) - jnp.abs(up)
-        # Irreducibly diagonally dominant with a positive diagonal => positive definite.
-        cheap = (
-            jnp.all(margin >= 0)
-            & jnp.any(margin > tau)
-            & jnp.all(jnp.abs(lo[1:]) > 0)
-            & jnp.all(di > tau)
-        )
-        pd = jax.lax.cond(
-            cheap,
-            lambda _: jnp.asarray(True),
-            lambda _: tri.count_below(lo, di, up, tau) == 0,
-            None,
-        )
+        hscale, tau = definiteness_tolerance(lo, di, up)
+        pd = positive_definite(lo, di, up, tau)
 
         def newton(_):
             p = tri.solve(lo, di, up, -g)
@@ -201,7 +190,7 @@ class Newton:
             delta = jnp.sqrt(eps) * hscale + jnp.sqrt(jnp.max(jnp.abs(g)))
             mu = 1.5 * jnp.maximum(-lam_lo, 0.0) + delta
             p = tri.solve(lo, di + mu, up, -g)
-            v0 = tri._start_vector(x.shape[0], dt) * free
+            v0 = tri.start_vector(x.shape[0], dt) * free
             v, rq = tri.inverse_iteration(lo, di, up, lam_lo, self.inverse_iterations, v0)
             has_d = (lam_hi < -tau) & (rq < -tau)
             return p, v, has_d
@@ -286,6 +275,78 @@ class Newton:
         _, beta, eb, _ = jax.lax.while_loop(cond, body, (0, beta0, e0, jnp.asarray(False)))
         ok = eb < e
         return x + beta * d, eb, ok, beta
+
+
+def definiteness_tolerance(lower, diag, upper, lanes=0):
+    """The scale of ``H`` and the margin ``tau`` of newton's positive-definiteness test.
+
+    Args:
+        lower, diag, upper: the matrix, shape ``(N, ...)``; the last ``lanes``
+            axes are independent matrices (lanes of a batch).
+        lanes: 0 or 1.
+
+    Returns:
+        ``(hscale, tau)``: ``max_i |a_i| + |b_i| + |c_i|`` (a bound on ``||H||``)
+        and ``tau = 64 eps hscale``, one per matrix.
+
+    Example:
+        >>> lo = jnp.array([0.0, -1.0]); up = jnp.array([-1.0, 0.0])
+        >>> hscale, tau = definiteness_tolerance(lo, jnp.array([2.0, 2.0]), up)
+        >>> float(hscale), float(tau) < 1e-12
+        (3.0, True)
+    """
+    axes = tuple(range(diag.ndim - lanes))
+    eps = jnp.finfo(diag.dtype).eps
+    hscale = jnp.max(jnp.abs(diag) + jnp.abs(lower) + jnp.abs(upper), axis=axes)
+    return hscale, 64 * eps * hscale
+
+
+def positive_definite(lower, diag, upper, tau, lanes=0):
+    """Newton's test: is ``H`` positive definite (with margin ``tau``)?
+
+    First the cheap sufficient test: irreducibly diagonally dominant with a
+    diagonal above ``tau``. Where it fails, no LDLᵀ pivot of ``H - tau I`` may
+    be ``<= 0`` (Sylvester's inertia: :func:`~catenax.solvers.tridiagonal.count_below`;
+    lane by lane with :func:`~catenax.solvers.tridiagonal.pivot_signs`). The pivots
+    are computed only when some matrix fails the cheap test (a real branch).
+
+    Args:
+        lower, diag, upper: the matrix, shape ``(N, ...)``; the last ``lanes``
+            axes are independent matrices.
+        tau: the margin (:func:`definiteness_tolerance`), one per matrix.
+        lanes: 0 (one matrix) or 1 (matrices along the last axis).
+
+    Returns:
+        A boolean per matrix.
+
+    Example:
+        >>> lo = jnp.array([0.0, -1.0, -1.0]); up = jnp.array([-1.0, -1.0, 0.0])
+        >>> bool(positive_definite(lo, jnp.array([2.0, 2.0, 2.0]), up, 1e-12))
+        True
+        >>> bool(positive_definite(lo, jnp.array([1.0, 1.0, 1.0]), up, 1e-12))
+        False
+    """
+    axes = tuple(range(diag.ndim - lanes))
+    margin = diag - jnp.abs(lower) - jnp.abs(upper)
+    # Irreducibly diagonally dominant with a positive diagonal => positive definite.
+    cheap = (
+        jnp.all(margin >= 0, axis=axes)
+        & jnp.any(margin > tau, axis=axes)
+        & jnp.all(jnp.abs(lower[1:]) > 0, axis=axes)
+        & jnp.all(diag > tau, axis=axes)
+    )
+    if not lanes:
+        return jax.lax.cond(
+            cheap,
+            lambda _: jnp.asarray(True),
+            lambda _: tri.count_below(lower, diag, upper, tau) == 0,
+            None,
+        )
+    return jax.lax.cond(
+        jnp.all(cheap),
+        lambda: cheap,
+        lambda: cheap | ~jnp.any(tri.pivot_signs(lower, diag, tau), axis=0),
+    )
 
 
 def _orient(d, g):

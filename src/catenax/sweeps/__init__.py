@@ -3,9 +3,16 @@
 from catenax.errors import SweepInterrupted
 
 from .api import RESULT_COLUMNS, SweepResult, sweep
+from .distributed import Cluster, cluster_settings, initialize, local_cluster
+from .grid import parse_values
 
 __all__ = [
     "RESULT_COLUMNS",
+    "Cluster",
+    "cluster_settings",
+    "initialize",
+    "local_cluster",
+    "parse_values",
     "sweep",
     "SweepInterrupted",
     "SweepResult",

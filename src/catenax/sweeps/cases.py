@@ -15,27 +15,31 @@ network is built on the host from the scenario (slower, with a warning).
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import warnings
-from pathlib import Path
 
+import jax.numpy as jnp
 import numpy as np
 
+from catenax.io import parse_scenario
+from catenax.model import (
+    ARRAY_FIELDS,
+    chain_energy,
+    free_mask,
+    network_energy,
+    stretched_lengths,
+    tensions,
+    unflatten,
+    validate_chain_params,
+)
+from catenax.solve import lanczos_coefficients, tridiagonal_extremes
+
 from .grid import Axis, Grid, parse_key
+from .scenario_keys import check_key, load_raw, same_topology, set_path
 
 __all__ = ["CHAIN_OPTIONS", "ChainProblem", "ScenarioProblem", "chain_summary"]
 
 CHAIN_OPTIONS = ("n", "spring", "length", "mass_g")
 _NETWORK_FLOATS = ("positions", "rest_length", "stiffness", "mass", "gravity", "loads")
-_NOT_VARIABLE = {
-    "springs": "the springs' node indices",
-    "fixed": "the supports' node indices",
-    "supports": "the supports",
-    "dim": "the dimension",
-    "cables": "the cable switch",
-    "builder": "the builder's name",
-}
 
 
 def chain_summary(x, spring, length, axis=-1):
@@ -54,12 +58,8 @@ def chain_summary(x, spring, length, axis=-1):
         >>> [float(v) for v in chain_summary(jnp.array([-1.0]), 2.0, 1.0)]
         [-1.0, 0.8284271247461903]
     """
-    import jax.numpy as jnp
-
-    from catenax.model.chain import pad_ends
-
-    d = jnp.diff(pad_ends(x, axis), axis=axis)
-    tension = spring * (jnp.sqrt(d * d + 1.0) - length)
+    _, s = stretched_lengths(x, axis)
+    tension = spring * (s - length)
     return jnp.minimum(jnp.min(x, axis=axis), 0.0), jnp.max(tension, axis=axis)
 
 
@@ -69,8 +69,6 @@ class ChainProblem:
     kind = "chain"
 
     def __init__(self, axes: dict[str, Axis], dtype):
-        from catenax.model.chain import chain_energy, validate_chain_params
-
         self.energy = chain_energy
         self.dtype = dtype
         self.grid = Grid([axes[k] for k in CHAIN_OPTIONS])
@@ -105,8 +103,6 @@ class ChainProblem:
         return np.stack([v["spring"], v["length"], v["mass_g"]], axis=1).astype(self.dtype)
 
     def make_case(self, n):
-        import jax.numpy as jnp
-
         dtype = self.dtype
 
         def case(v):
@@ -124,9 +120,7 @@ class ChainProblem:
         :func:`catenax.stability_verdict`'s route: Sturm-count bisection, then
         inverse iteration.
         """
-        from catenax.solve.stability import _tridiagonal_extremes
-
-        extremes = _tridiagonal_extremes(self.energy)
+        extremes = tridiagonal_extremes(self.energy)
 
         def run(x, params, free):
             lmin, lmax = extremes(x, params, free)
@@ -146,18 +140,13 @@ class ScenarioProblem:
     kind = "network"
 
     def __init__(self, scenario, vary: dict[str, Axis], dtype):
-        import jax.numpy as jnp
-
-        from catenax.model.energy import network_energy
-        from catenax.model.network import free_mask
-
         self.energy = network_energy
         self.dtype = dtype
-        self.name, self.data, digest = _load_raw(scenario)
+        self.name, self.data, digest = load_raw(scenario)
         self.paths = {}
         for key in vary:
             path = parse_key(key, f"vary[{key!r}]")
-            _check_key(self.data, key, path, self.name)
+            check_key(self.data, key, path, self.name)
             self.paths[key] = path
         self.keys = tuple(vary)
         self.grid = Grid([vary[k] for k in self.keys])
@@ -185,11 +174,9 @@ class ScenarioProblem:
 
     # -- building networks on the host ----------------------------------------
     def _network(self, values):
-        from catenax.io.scenario import parse_scenario
-
         data = copy.deepcopy(self.data)
         for key, v in zip(self.keys, values, strict=True):
-            _set_path(data, self.paths[key], float(v))
+            set_path(data, self.paths[key], float(v))
         return parse_scenario(data, name=self.name).network
 
     def _validate_values(self, vary):
@@ -226,7 +213,7 @@ class ScenarioProblem:
             values = self.v0.copy()
             values[i] = vb
             net_b = self._network(values)
-            _same_topology(key, base, net_b)
+            same_topology(key, base, net_b)
             for f in _NETWORK_FLOATS:
                 a, b = np.asarray(getattr(base, f), np.float64), np.asarray(getattr(net_b, f))
                 d = (b - a) / (vb - self.v0[i])
@@ -244,7 +231,7 @@ class ScenarioProblem:
 
     def _matches(self, values, deltas) -> bool:
         net = self._network(values)
-        _same_topology("vary", self.base, net)
+        same_topology("vary", self.base, net)
         dv = values - self.v0
         for f in _NETWORK_FLOATS:
             want = np.asarray(getattr(net, f), np.float64)
@@ -275,10 +262,6 @@ class ScenarioProblem:
         }
 
     def make_case(self, _static):
-        import jax.numpy as jnp
-
-        from catenax.model import ARRAY_FIELDS, unflatten
-
         base, free = self.base, self.free
         floats = self.base_floats
         v0 = jnp.asarray(self.v0, self.dtype)
@@ -297,10 +280,6 @@ class ScenarioProblem:
         return case
 
     def summary(self, x, params):
-        import jax.numpy as jnp
-
-        from catenax.model.energy import tensions
-
         (net,) = params
         t = tensions(x, net)
         top = jnp.max(t) if t.size else jnp.zeros((), x.dtype)
@@ -309,20 +288,17 @@ class ScenarioProblem:
     def eigen(self, _static):
         """In-batch verdict data at ``x``: the Lanczos coefficients (finished on the host).
 
-        The Ritz values come from ``numpy.linalg.eigvalsh`` on the host, exactly as
-        :func:`catenax.stability_verdict` computes them (a batched LAPACK call inside
-        a sharded CPU batch can deadlock jaxlib's thread pool, and the host call is
-        cheap: a 64 x 64 tridiagonal matrix per case).
+        The Ritz values come from ``numpy.linalg.eigvalsh`` on the host
+        (:func:`catenax.solve.ritz_extremes`, as for :func:`catenax.stability_verdict`:
+        a batched LAPACK call inside a sharded CPU batch can deadlock jaxlib's thread
+        pool, and the host call is cheap: a 64 x 64 tridiagonal matrix per case).
         """
-        import jax.numpy as jnp
-
-        from catenax.solve.stability import _lanczos
-
         if self.n_free == 0:
             return lambda x, params, free: {"lmin": jnp.zeros((), x.dtype),
                                             "lmax": jnp.zeros((), x.dtype)}  # fmt: skip
         steps = min(64, self.n_free)
-        lanczos = _lanczos(self.energy, steps, self.x_shape(None), jnp.dtype(self.dtype))
+        shape, dtype = self.x_shape(None), jnp.dtype(self.dtype)
+        lanczos = lanczos_coefficients(self.energy, steps, shape, dtype)
 
         def run(x, params, free):
             alpha, beta = lanczos(x, params, free)
@@ -332,132 +308,3 @@ class ScenarioProblem:
 
     def columns(self, start, stop):
         return self.grid.values(start, stop)
-
-
-def _load_raw(scenario):
-    """(name, raw dict, sha256) of a scenario path or dict; validated by the parser."""
-    from catenax.io.scenario import load_scenario, parse_scenario
-
-    if isinstance(scenario, dict):
-        parse_scenario(scenario)
-        text = json.dumps(scenario, sort_keys=True)
-        return "<scenario>", copy.deepcopy(scenario), hashlib.sha256(text.encode()).hexdigest()
-    path = Path(scenario)
-    load_scenario(path)  # the parser's messages (file, line, key) for a bad file
-    raw = path.read_bytes()
-    if path.suffix.lower() == ".toml":
-        import tomllib
-
-        data = tomllib.loads(raw.decode("utf-8"))
-    else:
-        data = json.loads(raw.decode("utf-8"))
-    return path.name, data, hashlib.sha256(raw).hexdigest()
-
-
-def _numeric_keys(data, limit=12) -> list[str]:
-    out: list[str] = []
-
-    def walk(v, name):
-        if len(out) >= limit:
-            return
-        if isinstance(v, bool):
-            return
-        if isinstance(v, (int, float)):
-            out.append(name)
-        elif isinstance(v, list) and v and len(out) < limit:
-            if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
-                out.append(f"{name}[0..{len(v) - 1}]")
-            else:
-                walk(v[0], f"{name}[0]")
-
-    for k, v in (data.get("structure") or {}).items():
-        if k not in _NOT_VARIABLE and k != "loads":
-            walk(v, f"structure.{k}")
-    if "loads" in (data.get("structure") or {}):
-        out.append("structure.loads[i][1..]")
-    return out
-
-
-def _check_key(data, key, path, name):
-    where = f"vary[{key!r}]"
-    if path[0] != "structure":
-        raise ValueError(
-            f"{where}: only [structure] keys can be varied (solver settings are compiled "
-            f"into the method: run one sweep per setting); e.g. structure.stiffness"
-        )
-    if len(path) < 2 or not isinstance(path[1], str):
-        raise ValueError(f"{where}: name a key inside [structure], e.g. structure.stiffness")
-    if path[1] in _NOT_VARIABLE:
-        raise ValueError(
-            f"{where}: {key} is {_NOT_VARIABLE[path[1]]}, not a number that can be swept; vary "
-            f"values such as structure.stiffness, structure.mass or structure.loads[i][1..]"
-        )
-    node = data
-    for depth, part in enumerate(path):
-        shown = key if depth == len(path) - 1 else _path_text(path[: depth + 1])
-        if isinstance(part, str):
-            if not isinstance(node, dict) or part not in node:
-                keys = ", ".join(_numeric_keys(data)) or "none"
-                raise ValueError(f"{where}: no key {shown} in {name}; numeric keys there: {keys}")
-        else:
-            if not isinstance(node, list):
-                raise ValueError(
-                    f"{where}: {_path_text(path[:depth])} is not a list; drop [{part}]"
-                )
-            if part >= len(node):
-                raise ValueError(
-                    f"{where}: index {part} out of range: {_path_text(path[:depth])} has "
-                    f"{len(node)} entries"
-                )
-        node = node[part]
-    if path[1] == "loads" and (len(path) != 4 or path[3] == 0):
-        raise ValueError(
-            f"{where}: {key} is not a load value; loads rows are [node, f_1, ...]: vary "
-            f"structure.loads[i][1] and up (the node index cannot be swept)"
-        )
-    if isinstance(node, list):
-        raise ValueError(
-            f"{where}: {key} is a list; vary one entry, e.g. {key}[{min(1, len(node) - 1)}]"
-        )
-    if isinstance(node, bool) or not isinstance(node, (int, float)):
-        raise ValueError(f"{where}: {key} is {node!r}, not a number; vary a numeric key")
-
-
-def _path_text(path) -> str:
-    text = ""
-    for p in path:
-        text += f"[{p}]" if isinstance(p, int) else (f".{p}" if text else p)
-    return text
-
-
-def _set_path(data, path, value):
-    node = data
-    for part in path[:-1]:
-        node = node[part]
-    old = node[path[-1]]
-    # Integers stay integers (a builder's counts must be whole numbers).
-    if isinstance(old, int) and not isinstance(old, bool) and float(value).is_integer():
-        value = int(value)
-    node[path[-1]] = value
-
-
-def _same_topology(key, a, b):
-    for f in ("positions", "springs", "rest_length", "stiffness", "mass", "gravity", "loads"):
-        if np.shape(getattr(a, f)) != np.shape(getattr(b, f)):
-            raise ValueError(
-                f"vary[{key!r}]: changes the network's shape ({f}: {np.shape(getattr(a, f))} -> "
-                f"{np.shape(getattr(b, f))}); vary numbers such as stiffness, mass, loads or "
-                f"gravity, and run one sweep per size"
-            )
-    if not (
-        np.array_equal(np.asarray(a.springs), np.asarray(b.springs))
-        and np.array_equal(np.asarray(a.fixed), np.asarray(b.fixed))
-        and a.cables == b.cables
-    ):
-        raise ValueError(
-            f"vary[{key!r}]: changes which nodes are joined or held; vary numbers such as "
-            f"stiffness, mass, loads or gravity instead"
-        )
-
-
-# ============================================================== the batch

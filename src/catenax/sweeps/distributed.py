@@ -25,6 +25,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import jax
+import numpy as np
+from jax.experimental import multihost_utils
+
 __all__ = ["Cluster", "cluster_settings", "initialize", "local_cluster"]
 
 
@@ -60,14 +64,8 @@ class Cluster:
             >>> Cluster().allgather({"a": np.arange(3)})["a"].shape
             (1, 3)
         """
-        import numpy as np
-
         if self.num_processes == 1:
-            import jax
-
             return jax.tree.map(lambda a: np.asarray(a)[None], tree)
-        from jax.experimental import multihost_utils
-
         return multihost_utils.process_allgather(tree, tiled=False)
 
     def broadcast(self, tree):
@@ -85,8 +83,6 @@ class Cluster:
         """
         if self.num_processes == 1:
             return tree
-        from jax.experimental import multihost_utils
-
         return multihost_utils.broadcast_one_to_all(tree)
 
 
@@ -100,8 +96,6 @@ def local_cluster() -> Cluster:
         >>> local_cluster().num_processes >= 1
         True
     """
-    import jax
-
     return Cluster(jax.process_index(), jax.process_count())
 
 
@@ -210,8 +204,6 @@ def initialize(
         ...            process_id=0)  # doctest: +SKIP
         Cluster(process_id=0, num_processes=2)
     """
-    import jax
-
     kwargs = cluster_settings(coordinator, num_processes, process_id)
     if kwargs["num_processes"] == 1:
         return Cluster(0, 1)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import numbers
 
+import jax
 import jax.numpy as jnp
 
 __all__ = [
@@ -24,7 +25,11 @@ __all__ = [
     "chain_energy",
     "chain_force_scale",
     "chain_hessian_tridiagonal",
+    "chain_terms",
     "pad_ends",
+    "spring_curvature",
+    "spring_tridiagonal",
+    "stretched_lengths",
     "validate_chain_params",
 ]
 
@@ -53,14 +58,112 @@ def pad_ends(y, axis=-1):
     return jnp.concatenate([zero, y, zero], axis=axis)
 
 
-def _stretched_lengths(y, axis=-1):
+def stretched_lengths(y, axis=-1):
+    """Vertical offsets and lengths of the chain's springs, pinned ends included.
+
+    Args:
+        y: heights, masses along ``axis`` (other axes: independent chains).
+        axis: the axis of the masses.
+
+    Returns:
+        ``(d, s)``: each spring's vertical offset ``d = y_{j+1} - y_j`` and its
+        length ``s = sqrt(d^2 + 1)``, with N + 1 entries along ``axis``.
+
+    Example:
+        >>> d, s = stretched_lengths(jnp.array([1.0]))
+        >>> d.tolist(), [round(float(v), 6) for v in s]
+        ([1.0, -1.0], [1.414214, 1.414214])
+    """
     d = jnp.diff(pad_ends(y, axis), axis=axis)
     return d, jnp.sqrt(d * d + 1.0)
 
 
-def _curvature(s, spring, length):
-    # d^2/dd^2 of K/2 (sqrt(d^2 + 1) - l)^2 = K (1 - l / s^3)
+def spring_curvature(s, spring, length):
+    """Each spring's second derivative ``c = K (1 - l / s^3)`` with respect to its offset.
+
+    ``d^2/dd^2`` of ``K/2 (sqrt(d^2 + 1) - l)^2``: the Hessian's building block.
+
+    Args:
+        s: spring lengths (:func:`stretched_lengths`).
+        spring, length: K and l, broadcastable against ``s``.
+
+    Returns:
+        ``c``, the shape of ``s``.
+
+    Example:
+        >>> [round(float(v), 6) for v in spring_curvature(jnp.ones(2), 5.0, 0.8)]
+        [1.0, 1.0]
+    """
     return spring * (1.0 - length / s**3)
+
+
+def spring_tridiagonal(c):
+    """The tridiagonal Hessian assembled from spring curvatures, along axis 0.
+
+    Each spring adds ``c`` to the two diagonal entries it touches and ``-c``
+    off the diagonal. Trailing axes are independent chains (lanes of a batch).
+
+    Args:
+        c: curvatures (:func:`spring_curvature`), shape ``(N + 1, ...)``.
+
+    Returns:
+        ``(lower, diag, upper)``, shape ``(N, ...)`` each, in the layout of
+        ``jax.lax.linalg.tridiagonal_solve``: ``lower[0] = 0``, ``upper[-1] = 0``.
+
+    Example:
+        >>> lo, di, up = spring_tridiagonal(jnp.ones(3))
+        >>> lo.tolist(), di.tolist(), up.tolist()
+        ([0.0, -1.0], [2.0, 2.0], [-1.0, 0.0])
+    """
+    off = -c[1:-1]
+    zero = jnp.zeros_like(c[:1])
+    return jnp.concatenate([zero, off]), c[:-1] + c[1:], jnp.concatenate([off, zero])
+
+
+def _energy(y, s, spring, length, mass_g, axis):
+    return 0.5 * spring * jnp.sum((s - length) ** 2, axis=axis) + mass_g * jnp.sum(y, axis=axis)
+
+
+def _force_scale(s, spring, length, mass_g, axis):
+    return jnp.maximum(jnp.abs(mass_g), jnp.max(jnp.abs(spring * (s - length)), axis=axis))
+
+
+def chain_terms(y, spring, length, mass_g, axis=-1):
+    """Energy, gradient, spring curvatures and force scale of chains, in closed form.
+
+    The same formulas as :func:`chain_energy`, :func:`chain_force_scale` and
+    :func:`chain_hessian_tridiagonal`, for a batch of chains at once (masses
+    along ``axis``, other axes independent chains, parameters broadcast against
+    one value per chain), with the gradient written out:
+    ``dE/dy_j = f_{j-1} - f_j + mg`` with spring forces ``f = K (s - l) d / s``.
+
+    Args:
+        y: heights, masses along ``axis``.
+        spring, length, mass_g: as in :func:`chain_energy`, one per chain.
+        axis: the axis of the masses (0 or -1).
+
+    Returns:
+        ``(energy, gradient, curvature, force_scale)``: one energy and force
+        scale per chain, the gradient of ``y``'s shape, and N + 1 curvatures
+        (:func:`spring_curvature`) along ``axis``.
+
+    Example:
+        >>> e, g, c, fs = chain_terms(jnp.zeros((3, 2)), 5.0, 0.8, 0.1, axis=0)
+        >>> [round(float(v), 6) for v in e], [round(float(v), 6) for v in g[:, 0]]
+        ([0.4, 0.4], [0.1, 0.1, 0.1])
+    """
+    d, s = stretched_lengths(y, axis)
+    ext = s - length
+    e = _energy(y, s, spring, length, mass_g, axis)
+    f = spring * ext * d / s
+    n = f.shape[axis]
+    g = jax.lax.slice_in_dim(f, 0, n - 1, axis=axis) - jax.lax.slice_in_dim(f, 1, n, axis=axis)
+    return (
+        e,
+        g + mass_g,
+        spring_curvature(s, spring, length),
+        _force_scale(s, spring, length, mass_g, axis),
+    )
 
 
 def chain_energy(y, spring, length, mass_g):
@@ -89,8 +192,8 @@ def chain_energy(y, spring, length, mass_g):
         >>> [round(float(v), 6) for v in jax.grad(chain_energy)(jnp.zeros(3), 5.0, 0.8, 0.1)]
         [0.1, 0.1, 0.1]
     """
-    _, s = _stretched_lengths(y)
-    return 0.5 * spring * jnp.sum((s - length) ** 2) + mass_g * jnp.sum(y)
+    _, s = stretched_lengths(y)
+    return _energy(y, s, spring, length, mass_g, None)
 
 
 def chain_force_scale(y, spring, length, mass_g):
@@ -111,8 +214,8 @@ def chain_force_scale(y, spring, length, mass_g):
         >>> round(float(chain_force_scale(jnp.zeros(4), 5.0, 0.8, 0.1)), 6)
         1.0
     """
-    _, s = _stretched_lengths(y)
-    return jnp.maximum(jnp.abs(mass_g), jnp.max(jnp.abs(spring * (s - length))))
+    _, s = stretched_lengths(y)
+    return _force_scale(s, spring, length, mass_g, None)
 
 
 def chain_hessian_tridiagonal(y, spring, length, mass_g):
@@ -139,16 +242,8 @@ def chain_hessian_tridiagonal(y, spring, length, mass_g):
         [2.0, 2.0, 2.0]
     """
     del mass_g
-    _, s = _stretched_lengths(y)
-    c = _curvature(s, spring, length)  # (N + 1,) curvature of each spring
-    diag = c[:-1] + c[1:]
-    off = -c[1:-1]
-    zero = jnp.zeros((1,), diag.dtype)
-    return (
-        jnp.concatenate([zero, off]),
-        diag,
-        jnp.concatenate([off, zero]),
-    )
+    _, s = stretched_lengths(y)
+    return spring_tridiagonal(spring_curvature(s, spring, length))
 
 
 def validate_chain_params(n, spring, length, mass_g):

@@ -1,0 +1,242 @@
+"""The field checks of a :class:`~catenax.Network`: one named check per field.
+
+:func:`checked_fields` runs them in a fixed order (positions, springs, the
+per-spring and per-node numbers, gravity, loads, fixed, faces, then the
+springs that hold every free node), so the first problem found is the one
+reported. Every check raises :class:`catenax.errors.FieldError` (a
+``ValueError`` that names the field) or ``TypeError`` for non-numeric input.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from catenax.errors import FieldError
+
+#: How far :func:`_warn_duplicates` is from the caller of ``Network(...)``:
+#: _warn_duplicates <- _springs <- checked_fields <- __post_init__ <- __init__ <- caller.
+_WARN_STACKLEVEL = 6
+
+
+def as_float(name, value, shape_hint):
+    """``value`` as a float numpy array; a ``TypeError`` naming ``name`` if it is not numeric."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: expected numbers ({shape_hint}), got {short(value)}") from None
+    return arr
+
+
+def short(value, limit=80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages."""
+    text = repr(value.tolist() if isinstance(value, np.ndarray) else value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def finite(name, arr):
+    """Refuse a non-finite entry of ``arr``, naming its index."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = f"[{', '.join(map(str, idx))}]" if idx else ""
+        raise FieldError(name, f"{name}{where} = {arr[idx]!r} is not finite; give a finite number")
+
+
+def check_positions_shape(pos):
+    """Refuse positions that are not one row of 2 or 3 numbers per node."""
+    if pos.ndim != 2 or pos.shape[1] not in (2, 3):
+        raise FieldError(
+            "positions",
+            f"expected shape (n, 2) or (n, 3) (one row per node), got shape {pos.shape}",
+        )
+
+
+def _positions(value):
+    pos = as_float("positions", value, "an (n, d) array")
+    check_positions_shape(pos)
+    if pos.shape[0] < 1:
+        raise FieldError("positions", "no nodes given; give at least one row")
+    finite("positions", pos)
+    return pos
+
+
+def _spring_indices(value):
+    """Springs as an integer array (floats with integer values are accepted)."""
+    springs = np.asarray(value)
+    if springs.size == 0:
+        springs = np.zeros((0, 2), dtype=np.int32)
+    if springs.dtype.kind == "f":
+        if not np.all(np.isfinite(springs)) or np.any(springs != np.round(springs)):
+            raise TypeError(f"springs: node indices must be integers, got {short(springs)}")
+        springs = springs.astype(np.int64)
+    if springs.dtype.kind not in "iu":
+        raise TypeError(f"springs: node indices must be integers, got {short(value)}")
+    if springs.ndim != 2 or springs.shape[1] != 2:
+        raise FieldError(
+            "springs", f"expected shape (m, 2) (one [i, j] pair per spring), got {springs.shape}"
+        )
+    return springs
+
+
+def _springs(value, n):
+    springs = _spring_indices(value)
+    out_of_range = (springs < 0) | (springs >= n)
+    if out_of_range.any():
+        k = int(np.argwhere(out_of_range)[0][0])
+        raise FieldError(
+            "springs",
+            f"springs[{k}] = {springs[k].tolist()} refers to a node that does not exist; "
+            f"node indices run from 0 to {n - 1}",
+        )
+    self_loop = springs[:, 0] == springs[:, 1]
+    if self_loop.any():
+        k = int(np.argwhere(self_loop)[0][0])
+        raise FieldError(
+            "springs",
+            f"springs[{k}] = {springs[k].tolist()} joins node {springs[k, 0]} to itself; "
+            f"remove it or join two different nodes",
+        )
+    if springs.shape[0]:
+        _warn_duplicates(springs)
+    return springs
+
+
+def _warn_duplicates(springs):
+    key = np.sort(springs, axis=1)
+    _, first, counts = np.unique(key, axis=0, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        dup = key[first[counts > 1][0]].tolist()
+        warnings.warn(
+            f"springs: the pair {dup} appears {counts[counts > 1][0]} times "
+            f"({int((counts > 1).sum())} duplicated pair(s) in all); duplicates add "
+            f"their stiffness — remove them unless that is intended",
+            stacklevel=_WARN_STACKLEVEL,
+        )
+
+
+def _per(name, value, length, what):
+    """One number (broadcast) or one per spring/node, finite."""
+    arr = as_float(name, value, f"one number or {length} numbers")
+    if arr.ndim == 0:
+        arr = np.full((length,), float(arr))
+    if arr.shape != (length,):
+        raise FieldError(
+            name,
+            f"expected one number or one per {what} (shape ({length},)), got shape {arr.shape}",
+        )
+    finite(name, arr)
+    return arr
+
+
+def _non_negative(rest, stiff, mass):
+    for name, arr, fix in (
+        ("rest_length", rest, "use a length >= 0"),
+        ("stiffness", stiff, "use a spring constant >= 0"),
+        ("mass", mass, "use a mass >= 0 (gravity sets the direction of the weight)"),
+    ):
+        if (arr < 0).any():
+            k = int(np.argwhere(arr < 0)[0][0])
+            raise FieldError(name, f"{name}[{k}] = {arr[k]!r} is negative; {fix}")
+
+
+def _gravity(value, d):
+    grav = as_float("gravity", value, f"a vector of {d} numbers")
+    if grav.shape != (d,):
+        raise FieldError(
+            "gravity", f"expected a vector of {d} numbers (dim = {d}), got shape {grav.shape}"
+        )
+    finite("gravity", grav)
+    return grav
+
+
+def _loads(value, n, d):
+    loads = np.zeros((n, d)) if value is None else as_float("loads", value, f"an ({n}, {d}) array")
+    if loads.shape != (n, d):
+        raise FieldError(
+            "loads", f"expected shape ({n}, {d}) (one force vector per node), got {loads.shape}"
+        )
+    finite("loads", loads)
+    return loads
+
+
+def _fixed(value, n, d):
+    fixed = np.zeros(n, bool) if value is None else np.asarray(value)
+    if fixed.dtype != bool:
+        if fixed.dtype.kind in "iuf" and np.isin(fixed, (0, 1)).all():
+            fixed = fixed.astype(bool)
+        else:
+            raise TypeError(
+                f"fixed: expected a boolean mask of shape ({n},) or ({n}, {d}), got "
+                f"{short(value)}; to give node indices use from_arrays(fixed=[...])"
+            )
+    if fixed.shape not in ((n,), (n, d)):
+        raise FieldError(
+            "fixed", f"expected a boolean mask of shape ({n},) or ({n}, {d}), got {fixed.shape}"
+        )
+    return fixed
+
+
+def _faces(value, n):
+    faces = np.zeros((0, 4), np.int32) if value is None else np.asarray(value)
+    if faces.size == 0:
+        faces = np.zeros((0, 4), np.int32)
+    if faces.ndim != 2 or faces.shape[1] != 4 or faces.dtype.kind not in "iu":
+        raise FieldError("faces", f"expected integer quads of shape (f, 4), got {faces.shape}")
+    if ((faces < 0) | (faces >= n)).any():
+        raise FieldError("faces", f"a face refers to a node outside 0..{n - 1}")
+    return faces
+
+
+def _every_free_node_joined(fixed, springs, n):
+    """A node with a free coordinate and no spring would fall (or drift) forever."""
+    free_node = ~fixed.all(axis=1) if fixed.ndim == 2 else ~fixed
+    joined = np.zeros(n, bool)
+    joined[springs.ravel()] = True
+    lonely = np.flatnonzero(free_node & ~joined)
+    if lonely.size:
+        listed = ", ".join(map(str, lonely[:10])) + (", ..." if lonely.size > 10 else "")
+        one = lonely.size == 1
+        raise FieldError(
+            "springs",
+            f"node {listed} {'is' if one else 'are'} free but joined by no "
+            f"spring (it would fall forever); add a spring to "
+            f"{'it' if one else 'them'} or fix {'it' if one else 'them'}",
+        )
+
+
+def checked_fields(raw: dict, cables: bool) -> dict:
+    """Validate raw field values and return them as JAX arrays (see :func:`catenax.validate`).
+
+    Inside a JAX transformation (any field a tracer) nothing is checked.
+    """
+    if any(isinstance(v, jax.core.Tracer) for v in raw.values()):
+        return raw  # built inside a transformation: nothing concrete to check
+    pos = _positions(raw["positions"])
+    n, d = pos.shape
+    springs = _springs(raw["springs"], n)
+    m = springs.shape[0]
+    rest = _per("rest_length", raw["rest_length"], m, "spring")
+    stiff = _per("stiffness", raw["stiffness"], m, "spring")
+    mass = _per("mass", raw["mass"], n, "node")
+    _non_negative(rest, stiff, mass)
+    grav = _gravity(raw["gravity"], d)
+    loads = _loads(raw["loads"], n, d)
+    fixed = _fixed(raw["fixed"], n, d)
+    faces = _faces(raw["faces"], n)
+    _every_free_node_joined(fixed, springs, n)
+    fdt = jnp.result_type(float)
+    return {
+        "positions": jnp.asarray(pos, fdt),
+        "springs": jnp.asarray(springs, jnp.int32),
+        "rest_length": jnp.asarray(rest, fdt),
+        "stiffness": jnp.asarray(stiff, fdt),
+        "mass": jnp.asarray(mass, fdt),
+        "gravity": jnp.asarray(grav, fdt),
+        "fixed": jnp.asarray(fixed, bool),
+        "loads": jnp.asarray(loads, fdt),
+        "faces": jnp.asarray(faces, jnp.int32),
+    }
