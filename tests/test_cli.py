@@ -5,6 +5,7 @@ the many bad-input cases run in-process through typer's CliRunner, which calls
 the same typer app. Subprocesses cost ~1-2 s each, so there are few of them.
 """
 
+import inspect
 import json
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from _data import lesson_reference
 
 import catenax
 import catenax.solvers
-from catenax.cli import app as cli
+from catenax.cli import common, compare, report
 
 REFERENCE = lesson_reference()
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -73,7 +74,7 @@ def test_relax_json_equals_library_result():
         "length": 0.8,
         "mass_g": 0.1,
         "method": catenax.solvers.DEFAULT_METHOD,
-        "lr": cli._effective_lr(
+        "lr": common.effective_lr(
             catenax.solvers.DEFAULT_METHOD, None, catenax.solvers.default_learning_rate
         ),
         "schedule": None,
@@ -299,7 +300,7 @@ def test_extra_result_fields_flow_into_json():
         method="newton",
         extra={"min_eigenvalue": np.float64(0.04), "stable": True, "bad": float("nan")},
     )
-    data = cli.result_json(r, {"n": 2})
+    data = report.result_json(r, {"n": 2})
     assert data["min_eigenvalue"] == 0.04 and data["stable"] is True
     assert data["bad"] is None  # strict JSON: no NaN
     assert data["y"] == [-1.0, -1.0] and "positions" not in data
@@ -360,7 +361,9 @@ def test_lesson_out_is_a_file(invoke, tmp_path):
 
 
 def test_cli_defaults_are_the_lesson():
-    assert (cli._N, cli._SPRING, cli._LENGTH, cli._MASS_G) == tuple(catenax.LESSON.values())
+    defaults = inspect.signature(compare.compare_command).parameters
+    n, spring, length, mass_g = (defaults[k].default for k in ("n", "spring", "length", "mass_g"))
+    assert (n, spring, length, mass_g) == tuple(catenax.LESSON.values())
 
 
 def test_cli_module_does_not_import_plotting_or_scipy():

@@ -1,33 +1,43 @@
 """``catenax compare``: several methods on one chain, side by side (the notebook's outlook).
 
-Registered in :mod:`catenax.cli` as ``app.command("compare")(compare_command)``.
-Only typer and the standard library are imported at module level; JAX and
-matplotlib come in when the command runs, and the helpers of :mod:`catenax.cli`
-are imported inside the command (that module imports this one).
+Registered in :mod:`catenax.cli.app` as ``app.command("compare")(compare_command)``.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+import catenax
+from catenax.errors import InvalidInput
+from catenax.io import atomic_write, to_jsonable
+from catenax.model import LESSON
+from catenax.solve import DEFAULT_COMPARE_METHODS
+from catenax.solvers import check_learning_rate
+
+from . import options
+from .common import (
+    COMPARE_OPTION_NAMES,
+    EXIT_OK,
+    PLOT_SUFFIXES,
+    Dtype,
+    check_outputs,
+    check_steps,
+    check_tol,
+    guard,
+    option_message,
+    setup_jax,
+)
+
 __all__ = ["COMPARE_METHODS", "compare_command", "compare_table", "parse_learning_rates"]
 
-#: Methods compared by default (the same as ``catenax.compare.DEFAULT_COMPARE_METHODS``,
-#: repeated here so that ``--help`` needs no JAX import).
-COMPARE_METHODS = ("gd", "adam", "lbfgs", "fire", "newton")
-
-_N, _SPRING, _LENGTH, _MASS_G = 20, 5.0, 0.8, 0.1
-
-
-class _Dtype(str, Enum):
-    float32 = "float32"
-    float64 = "float64"
+#: Methods compared by default.
+COMPARE_METHODS = DEFAULT_COMPARE_METHODS
+_DEFAULT_METHODS = ",".join(COMPARE_METHODS)
 
 
 def parse_learning_rates(text: str | None, methods: tuple[str, ...]) -> dict[str, float]:
@@ -74,8 +84,12 @@ def _rate(text: str) -> float:
         value = float(text)
     except ValueError:
         raise ValueError(f"--lr: '{text.strip()}' is not a number; use e.g. --lr 0.1") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"--lr: {text.strip()} must be a finite number > 0; use e.g. --lr 0.1")
+    try:
+        check_learning_rate(value, "--lr", "--lr 0.1")
+    except ValueError:  # one message for both failures, as compare has always said
+        raise ValueError(
+            f"--lr: {text.strip()} must be a finite number > 0; use e.g. --lr 0.1"
+        ) from None
     return value
 
 
@@ -131,51 +145,26 @@ def compare_table(out: dict) -> list[str]:
     return lines
 
 
+MethodsOption = Annotated[
+    str, typer.Option("--methods", help="Comma-separated methods to compare (any of relax's).")
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the problem and one row per method as JSON.")
+]
+
+
 def compare_command(
-    methods: Annotated[
-        str,
-        typer.Option("--methods", help="Comma-separated methods to compare (any of relax's)."),
-    ] = ",".join(COMPARE_METHODS),
-    n: Annotated[int, typer.Option("--n", help="Number of masses (>= 1).")] = _N,
-    spring: Annotated[float, typer.Option("--spring", help="Spring constant K (>= 0).")] = _SPRING,
-    length: Annotated[float, typer.Option("--length", help="Rest length l (> 0).")] = _LENGTH,
-    mass_g: Annotated[float, typer.Option("--mass-g", help="Weight mg of each mass (>= 0).")] = (
-        _MASS_G
-    ),
-    steps: Annotated[
-        int, typer.Option("--steps", help="Step budget of every method (>= 1).")
-    ] = 20_000,
-    tol: Annotated[
-        float | None,
-        typer.Option(
-            "--tol",
-            help="Relative tolerance of the common stopping rule. "
-            "[default: 1e-10 in float64, 1e-5 in float32]",
-            show_default=False,
-        ),
-    ] = None,
-    lr: Annotated[
-        str | None,
-        typer.Option(
-            "--lr",
-            help="Learning rates: one number for all, or NAME=VALUE,... "
-            "[default: 0.2 for gd/sgd, 0.1 else]",
-            show_default=False,
-        ),
-    ] = None,
-    dtype: Annotated[_Dtype, typer.Option("--dtype", help="Precision.")] = _Dtype.float64,
-    plot: Annotated[
-        Path | None,
-        typer.Option(
-            "--plot",
-            help="Save the convergence figure (max|∇E| against step and against wall "
-            "time): png/svg/pdf.",
-        ),
-    ] = None,
-    as_json: Annotated[
-        bool,
-        typer.Option("--json", help="Print the problem and one row per method as JSON."),
-    ] = False,
+    methods: MethodsOption = _DEFAULT_METHODS,
+    n: options.CompareN = LESSON["n"],
+    spring: options.CompareSpring = LESSON["spring"],
+    length: options.CompareLength = LESSON["length"],
+    mass_g: options.CompareMassG = LESSON["mass_g"],
+    steps: options.CompareSteps = 20_000,
+    tol: options.CompareTol = None,
+    lr: options.CompareLr = None,
+    dtype: options.DtypeOption = Dtype.float64,
+    plot: options.ComparePlot = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Run several methods on the lesson's chain and compare them.
 
@@ -184,29 +173,22 @@ def compare_command(
     Exit codes: 0 the comparison ran (a method that diverged is a row of the
     table), 2 invalid input, 3 unexpected failure.
     """
-    from .app import PLOT_SUFFIXES, InvalidInput, _check_outputs, _guard, _setup_jax
-
-    with _guard():
+    with guard():
         names = _parse_methods(methods)
         rates = parse_learning_rates(lr, names)
-        if steps < 1:
-            raise InvalidInput(f"--steps: {steps} must be >= 1; use e.g. --steps 20000")
-        if tol is not None and (not math.isfinite(tol) or tol < 0):
-            raise InvalidInput(f"--tol: {tol} must be a finite number >= 0; use e.g. --tol 1e-10")
-        dtype = _Dtype(dtype).value
-        _check_outputs(**{"--plot": (plot, PLOT_SUFFIXES)})
-        _setup_jax(x64=dtype == "float64")
-
-        import catenax
+        check_steps(steps, 20_000)
+        if tol is not None:
+            check_tol(tol)
+        dtype = Dtype(dtype).value
+        check_outputs(**{"--plot": (plot, PLOT_SUFFIXES)})
+        setup_jax(x64=dtype == "float64")
 
         n, spring, length, mass_g = catenax.validate_chain_params(n, spring, length, mass_g)
         for name in names:
             try:
                 catenax.resolve_method(name, rates.get(name), None, steps)
             except ValueError as e:
-                field, _, rest = str(e).partition(":")
-                option = {"method": "--methods", "learning_rate": "--lr"}.get(field.strip())
-                raise InvalidInput(f"{option}:{rest}" if option else str(e)) from None
+                raise InvalidInput(option_message(str(e), COMPARE_OPTION_NAMES)) from None
 
         if tol is None:
             tol = catenax.DEFAULT_RTOL[dtype]
@@ -217,8 +199,6 @@ def compare_command(
         if plot is not None:
             _save_compare_plot(plot, out)
 
-        from catenax.io.files import to_jsonable
-
         if as_json:
             data = {"problem": out["problem"], "rows": out["rows"], "plot": plot and str(plot)}
             typer.echo(json.dumps(to_jsonable(data)))
@@ -227,14 +207,13 @@ def compare_command(
                 typer.echo(line)
         if plot is not None:
             typer.echo(f"wrote {plot}", err=as_json)
-        raise typer.Exit(0)
+        raise typer.Exit(EXIT_OK)
 
 
 def _save_compare_plot(path: Path, out: dict) -> None:
-    from catenax.io.files import atomic_write
-    from catenax.plot import chain as cplot
+    import catenax.plot as cplot
 
-    fig, axes = cplot.plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    fig, axes = cplot.new_figure(figsize=(11, 4.2), nrows=1, ncols=2)
     try:
         cplot.plot_grad_histories(axes[0], out["histories"], against="step")
         cplot.plot_grad_histories(axes[1], out["histories"], against="time")
