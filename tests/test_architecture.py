@@ -3,8 +3,9 @@
 * a subpackage is used by the others through its ``__init__`` only, and no
   private name (``_x``) crosses a subpackage boundary;
 * imports sit at the top of each module; only matplotlib (and ``catenax.plot``,
-  which imports it) may be imported inside a function, so ``import catenax``
-  stays light;
+  which imports it) and SciPy (the optional ``sparse`` extra, for Newton's
+  direct back-end) may be imported inside a function, so ``import catenax``
+  stays light and works without SciPy;
 * no module switches matplotlib's backend;
 * modules stay under ~400 lines and functions under ~80 (docstrings not
   counted), except where :data:`LONG` says why.
@@ -19,8 +20,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "catenax"
 SUBPACKAGES = sorted(p.parent.name for p in SRC.glob("*/__init__.py"))
 #: Thin modules that keep old import paths working (they warn); they import on purpose.
 ALIASES = {"sweepio.py", "netplot.py"}
-#: What may be imported inside a function: plotting only.
-LAZY_OK = ("matplotlib", "mpl_toolkits", "catenax.plot")
+#: What may be imported inside a function: plotting, and SciPy (an optional extra).
+LAZY_OK = ("matplotlib", "mpl_toolkits", "catenax.plot", "scipy")
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 #: Longer than the limits, and why (``path`` or ``path:qualified.name``).

@@ -20,7 +20,14 @@ import jax.numpy as jnp
 
 from .geometry import safe_sqrt, spring_vectors
 
-__all__ = ["hessian_blocks", "hessian_coo", "hessian_diagonal", "hessian_matvec"]
+__all__ = [
+    "hessian_blocks",
+    "hessian_coo",
+    "hessian_diagonal",
+    "hessian_edges",
+    "hessian_matvec",
+    "hessian_springs",
+]
 
 
 def _block_parts(x, net):
@@ -43,6 +50,48 @@ def _block_parts(x, net):
     a = jnp.where(zero_rest, k, a)
     b = jnp.where(zero_rest, 0.0, b)
     return u, a, b
+
+
+def hessian_edges(net):
+    """The node pairs of the Hessian's off-diagonal blocks: the springs, shape ``(m, 2)``.
+
+    Args:
+        net: the network.
+
+    Returns:
+        ``net.springs``.
+
+    Example:
+        >>> import catenax
+        >>> hessian_edges(catenax.chain_network(2)).tolist()
+        [[0, 1], [1, 2], [2, 3]]
+    """
+    return net.springs
+
+
+def hessian_springs(x, net):
+    """The Hessian as spring blocks ``K_s = a_s I + b_s u_s u_s^T``, for Newton's solvers.
+
+    Args:
+        x: node positions, shape ``(n, d)``.
+        net: the network.
+
+    Returns:
+        ``(springs, u, a, b, k)``: the node pairs ``(m, 2)``, unit vectors
+        ``(m, d)``, the coefficients ``a`` and ``b`` ``(m,)`` (``a < 0`` for a
+        compressed spring, both 0 for a slack cable) and the spring constants
+        ``k`` (the weights of Newton's regularisation).
+
+    Example:
+        >>> import catenax
+        >>> net = catenax.chain_network(1)  # l = 0.8 stretched to 1: a = 5 (1 - 0.8), b = 4
+        >>> _, u, a, b, k = catenax.hessian_springs(net.positions, net)
+        >>> [round(float(v), 6) for v in (a[0], b[0], k[0])]
+        [1.0, 4.0, 5.0]
+    """
+    u, a, b = _block_parts(x, net)
+    k = jnp.broadcast_to(jnp.asarray(net.stiffness, x.dtype), a.shape)
+    return net.springs, u, a, b, k
 
 
 def hessian_blocks(x, net):

@@ -56,6 +56,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from . import block_newton as bn
+from . import multigrid as mg
 from . import tridiagonal as tri
 from .base import Problem
 from .linesearch import backtrack
@@ -63,7 +65,11 @@ from .linesearch import backtrack
 # backtrack: re-exported from .linesearch
 __all__ = ["Newton", "NewtonState", "backtrack", "definiteness_tolerance", "positive_definite"]
 
-LINEAR_SOLVERS = ("auto", "tridiagonal", "cg")
+LINEAR_SOLVERS = ("auto", "tridiagonal", "dense", "cg", "amg", "direct")
+#: ``auto`` uses the multigrid back-end for spring networks from this many nodes.
+AMG_NODES = 3000
+#: A step fails for good (``stalled``) only once the regularisation exceeds this.
+MU_STALL = 1e3
 
 
 class NewtonState(NamedTuple):
@@ -71,6 +77,7 @@ class NewtonState(NamedTuple):
 
     nc_step: jax.Array  # length (max-norm) of the last accepted negative-curvature step
     gnorm0: jax.Array  # ||grad E|| at the start (for the CG forcing term)
+    mu: jax.Array | None = None  # Levenberg-Marquardt regularisation (spring networks)
 
 
 @dataclass(frozen=True)
@@ -125,29 +132,72 @@ class Newton:
 
     # -- which path -------------------------------------------------------
     def path(self, problem: Problem, x) -> str:
-        """The linear-solve path used for ``x``: ``"tridiagonal"`` or ``"cg"``."""
-        has_tri = getattr(problem.structure, "hessian_tridiagonal", None) is not None
-        if self.linear_solver == "tridiagonal":
-            if not has_tri or x.ndim != 1:
-                raise ValueError(
-                    "linear_solver: 'tridiagonal' needs an energy with a "
-                    "hessian_tridiagonal(x, *params) attribute and 1-D x; use 'cg' or 'auto'"
-                )
+        """The linear-solve path used for ``x``.
+
+        ``"tridiagonal"`` (the chain), ``"dense"``, ``"cg"``, ``"amg"`` or ``"direct"`` for
+        energies with ``hessian_springs`` (spring networks: the regularised
+        block solve of :mod:`catenax.solvers.block_newton`), else
+        ``"cg"`` (Jacobi-preconditioned CG on Hessian-vector products).
+        """
+        structure = problem.structure
+        has_tri = getattr(structure, "hessian_tridiagonal", None) is not None and x.ndim == 1
+        springs = getattr(structure, "hessian_springs", None) is not None and x.ndim == 2
+        kind = self.linear_solver
+        if kind == "tridiagonal" and not has_tri:
+            raise ValueError(
+                "linear_solver: 'tridiagonal' needs an energy with a "
+                "hessian_tridiagonal(x, *params) attribute and 1-D x; use 'cg' or 'auto'"
+            )
+        if kind in ("dense", "amg", "direct") and not springs:
+            raise ValueError(
+                f"linear_solver: {kind!r} needs a spring-network energy (one with a "
+                "hessian_springs attribute, e.g. catenax.network_energy); use 'cg' or 'auto'"
+            )
+        if has_tri and kind in ("auto", "tridiagonal"):
             return "tridiagonal"
-        if self.linear_solver == "auto" and has_tri and x.ndim == 1:
-            return "tridiagonal"
-        return "cg"
+        if not springs:
+            return "cg"  # on Hessian-vector products (see _cg_directions)
+        if kind == "auto":
+            if isinstance(problem.aux, mg.Hierarchy):
+                return "amg"
+            return "dense" if problem.free.size <= bn.DENSE_COORDINATES else "cg"
+        if kind == "amg" and not isinstance(problem.aux, mg.Hierarchy):
+            return "cg"  # no hierarchy was prepared (e.g. inside a sweep's lanes)
+        return kind
+
+    def prepare(self, energy, x0, params, free):
+        """Host-side set-up before the run: the multigrid levels for ``"amg"``.
+
+        Args:
+            energy: the energy function.
+            x0: the start (concrete).
+            params: the energy's parameters (concrete).
+            free: the free mask.
+
+        Returns:
+            A :class:`~catenax.solvers.multigrid.Hierarchy`, or ``None``.
+
+        Raises:
+            ImportError: ``linear_solver="direct"`` without SciPy.
+        """
+        return bn.prepare(self.linear_solver, energy, x0, params, free, AMG_NODES)
 
     def init(self, problem: Problem, x, e, g):
         self.path(problem, x)  # validate early
         one = jnp.ones((), x.dtype)
-        return NewtonState(one, jnp.linalg.norm(g.ravel()))
+        springs = getattr(problem.structure, "hessian_springs", None) is not None
+        mu = jnp.zeros((), x.dtype) if springs and x.ndim == 2 else None
+        return NewtonState(one, jnp.linalg.norm(g.ravel()), mu)
 
     def step(self, problem: Problem, x, e, g, state, k):
-        if self.path(problem, x) == "tridiagonal":
+        path = self.path(problem, x)
+        mu = state.mu
+        if path == "tridiagonal":
             p, d, has_d = self._tridiagonal_directions(problem, x, g)
-        else:
+        elif mu is None:  # not a spring network: CG on Hessian-vector products
             p, d, has_d = self._cg_directions(problem, x, g, state)
+        else:
+            p, d, has_d, mu = self._block_directions(path, problem, x, g, state)
         xp, ep, gp, okp = self._backtrack(problem, x, e, g, p)
 
         def search_d(_):
@@ -156,7 +206,10 @@ class Newton:
         def no_d(_):
             return x, e, jnp.asarray(False), state.nc_step
 
-        xd, ed, okd, beta = jax.lax.cond(has_d, search_d, no_d, None)
+        if path in ("dense", "direct"):  # no curvature direction: not even traced
+            xd, ed, okd, beta = no_d(None)
+        else:
+            xd, ed, okd, beta = jax.lax.cond(has_d, search_d, no_d, None)
         use_d = okd & (~okp | (ed < ep))
 
         def at_d(_):
@@ -168,7 +221,10 @@ class Newton:
         e1, g1 = jax.lax.cond(use_d, at_d, at_p, None)
         x1 = jnp.where(use_d, xd, jnp.where(okp, xp, x))
         stalled = ~(okp | okd)
-        state1 = NewtonState(jnp.where(okd, beta, state.nc_step), state.gnorm0)
+        if mu is not None:
+            stalled = stalled & (mu >= MU_STALL)
+            mu = bn.next_mu(mu, x, p, xp, okp)
+        state1 = NewtonState(jnp.where(okd, beta, state.nc_step), state.gnorm0, mu)
         return x1, e1, g1, state1, stalled
 
     # -- directions ----------------------------------------------------------
@@ -243,6 +299,18 @@ class Newton:
         _, p, _, _, _, neg, d, _, _ = jax.lax.while_loop(cond, body, carry0)
         p = jnp.where(jnp.vdot(p, g) < 0, p, -g / m)  # always a descent direction
         return p, _orient(d, g), neg
+
+    def _block_directions(self, path, problem: Problem, x, g, state):
+        """Spring networks: the regularised Newton step (:mod:`catenax.solvers.block_newton`)."""
+        parts = problem.structure.hessian_springs(x, *problem.params)
+        dt = x.dtype
+        gn = jnp.linalg.norm(g.ravel())
+        eta = jnp.minimum(0.5, jnp.sqrt(gn / jnp.maximum(state.gnorm0, jnp.finfo(dt).tiny)))
+        aux = problem.aux if path == "amg" else None
+        sol = bn.solve_blocks(path, parts, problem.free, g, eta * gn, self.cg_max_iter,
+                              state.mu, aux)  # fmt: skip
+        p = jnp.where(sol.ok & (jnp.vdot(sol.p, g) < 0), sol.p, -g)
+        return p, _orient(sol.d, g), sol.has_d, sol.mu
 
     # -- line searches -------------------------------------------------------
     def _backtrack(self, problem: Problem, x, e, g, p):
