@@ -13,7 +13,13 @@ from .energy import (
     spring_tension,
     tensions,
 )
-from .hessian import hessian_blocks, hessian_coo, hessian_diagonal, hessian_matvec
+from .hessian import (
+    hessian_blocks,
+    hessian_coo,
+    hessian_diagonal,
+    hessian_matvec,
+    hessian_springs,
+)
 from .lesson import (
     LESSON,
     chain_energy,
@@ -36,6 +42,7 @@ from .network import (
     unflatten,
     validate,
 )
+from .support import check_chain_held, check_held, components, runaway, runaway_radius
 
 __all__ = [
     "ARRAY_FIELDS",
@@ -48,12 +55,16 @@ __all__ = [
     "chain_hessian_tridiagonal",
     "chain_network",
     "chain_terms",
+    "check_chain_held",
+    "check_held",
     "cloth",
+    "components",
     "fixed_coordinates",
     "force_scale",
     "free_mask",
     "from_arrays",
     "hessian_blocks",
+    "hessian_springs",
     "hessian_coo",
     "hessian_diagonal",
     "hessian_matvec",
@@ -63,6 +74,8 @@ __all__ = [
     "node_forces",
     "pad_ends",
     "reactions",
+    "runaway",
+    "runaway_radius",
     "spring_curvature",
     "spring_energy",
     "spring_lengths",

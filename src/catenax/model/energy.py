@@ -24,12 +24,20 @@ import jax
 import jax.numpy as jnp
 
 from .geometry import safe_sqrt, spring_vectors
-from .hessian import hessian_blocks, hessian_diagonal, hessian_matvec
+from .hessian import (
+    hessian_blocks,
+    hessian_diagonal,
+    hessian_edges,
+    hessian_matvec,
+    hessian_springs,
+)
 from .network import _fixed_mask
+from .support import check_held, runaway
 
 __all__ = [
     "applied_forces",
     "force_scale",
+    "gradient_floor",
     "network_energy",
     "node_forces",
     "reactions",
@@ -257,8 +265,45 @@ def force_scale(x, net):
     return jnp.maximum(t, jnp.maximum(jnp.max(w, initial=0.0), jnp.max(f, initial=0.0)))
 
 
+def gradient_floor(x, net):
+    """The rounding error of the network's gradient: no rule can ask for less.
+
+    A spring's tension ``k (L - l)`` is computed from coordinates that carry a
+    relative rounding error ``eps``, so it is known only to about
+    ``eps * k * (|x_i| + |x_j| + l)``; a stiff member (k = 1e10 on a unit
+    geometry: 2e-6 in float64) makes that larger than ``rtol * F``. The driver
+    adds this floor to the stopping threshold, so such a structure converges at
+    the accuracy its own arithmetic allows instead of running out of steps.
+
+    Args:
+        x: node positions, shape ``(n, d)``.
+        net: the network.
+
+    Returns:
+        ``eps * max_s k_s (|x_i|_inf + |x_j|_inf + l_s)`` (a scalar).
+
+    Example:
+        >>> import catenax
+        >>> net = catenax.chain2d(5, stiffness=1e10)
+        >>> 1e-7 < float(gradient_floor(net.positions, net)) < 1e-5
+        True
+    """
+    size = jnp.max(jnp.abs(x), axis=-1)
+    i, j = net.springs[:, 0], net.springs[:, 1]
+    scale = jnp.abs(net.stiffness) * (size[i] + size[j] + jnp.abs(net.rest_length))
+    return jnp.finfo(x.dtype).eps * jnp.max(scale, initial=0.0)
+
+
 # The driver reads these to find a force scale and the Hessian's structure.
 network_energy.force_scale = force_scale
+network_energy.gradient_floor = gradient_floor
 network_energy.hessian_diagonal = hessian_diagonal
 network_energy.hessian_blocks = hessian_blocks
 network_energy.hessian_matvec = hessian_matvec
+network_energy.hessian_springs = hessian_springs
+network_energy.hessian_edges = hessian_edges
+# Before solving the driver asks whether the structure is held (a part joined to no
+# support raises); after every step, whether a node has run away (an energy that
+# keeps falling).
+network_energy.check_held = check_held
+network_energy.runaway = runaway

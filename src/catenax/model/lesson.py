@@ -20,6 +20,8 @@ import numbers
 import jax
 import jax.numpy as jnp
 
+from .support import check_chain_held
+
 __all__ = [
     "LESSON",
     "chain_energy",
@@ -295,3 +297,5 @@ def validate_chain_params(n, spring, length, mass_g):
 # The driver reads these to pick a force scale and a Hessian structure.
 chain_energy.force_scale = chain_force_scale
 chain_energy.hessian_tridiagonal = chain_hessian_tridiagonal
+# Before solving, the driver refuses a chain that nothing holds (spring = 0 with weight).
+chain_energy.check_held = check_chain_held

@@ -74,7 +74,8 @@ def _optax_factory(name: str) -> Callable[[Any], Method]:
 _BUILTIN = {
     "newton": MethodSpec(Newton, takes_learning_rate=False, takes_schedule=False),
     "lbfgs": MethodSpec(LBFGS, takes_learning_rate=False, takes_schedule=False),
-    # for fire the learning rate is the initial time step dt; it adapts its own step
+    # for fire the learning rate is the initial time step dt; it adapts its own step,
+    # capped from the curvature it meets (see FIRE: a safe step on stiff problems)
     "fire": MethodSpec(FIRE, default_learning_rate=0.1, takes_schedule=False),
     "gd": MethodSpec(GradientDescent, default_learning_rate=0.2),  # the notebook's eta
 }
