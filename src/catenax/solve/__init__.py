@@ -9,12 +9,12 @@ pieces that sweeps reuse so that each rule has one definition: the driver's loop
 multistart pick (:func:`cluster_starts`, :func:`best_start`).
 """
 
+from .advice import diverged_advice, largest_eigenvalue
 from .compare import DEFAULT_COMPARE_METHODS, compare
 from .driver import (
     check_int,
     check_max_steps,
     check_tolerances,
-    diverged_advice,
     minimize,
 )
 from .loop import (
@@ -48,13 +48,17 @@ from .result import (
     status_message,
 )
 from .stability import (
+    VERDICTS,
     attach_verdict,
+    eigen_resolution,
     eigen_threshold,
+    is_saddle,
     is_stable,
     lanczos_coefficients,
     ritz_extremes,
     stability_verdict,
     tridiagonal_extremes,
+    verdict_name,
     verdict_status,
 )
 
@@ -68,6 +72,7 @@ __all__ = [
     "SADDLE",
     "STALLED",
     "STATUSES",
+    "VERDICTS",
     "all_finite",
     "attach_verdict",
     "best_start",
@@ -79,9 +84,12 @@ __all__ = [
     "default_perturbation",
     "default_rtol",
     "diverged_advice",
+    "largest_eigenvalue",
+    "eigen_resolution",
     "eigen_threshold",
     "force_scale_fn",
     "grad_max",
+    "is_saddle",
     "is_stable",
     "lanczos_coefficients",
     "make_problem",
@@ -96,6 +104,7 @@ __all__ = [
     "step_status",
     "stop_test",
     "tridiagonal_extremes",
+    "verdict_name",
     "verdict_status",
     "Result",
 ]

@@ -3,7 +3,9 @@
 The whole loop runs inside ``jit`` as a ``lax.while_loop``
 (:mod:`catenax.solve.loop`); energy and max-gradient histories and every
 ``record_every``-th iterate go into fixed-size buffers, so nothing leaves the
-device until the run is over.
+device until the run (or, past :data:`~catenax.solve.loop.SEGMENT` steps, a
+segment of it) is over. The compiled program depends on shapes, not on
+``max_steps`` or the parameters' values.
 
 Stopping rule (the same for every method)::
 
@@ -18,13 +20,15 @@ exactly ``max_steps`` steps.
 Statuses (:mod:`catenax.solve.result`): ``converged`` (the test passed at a
 stable point), ``saddle`` (the test passed but the lowest Hessian eigenvalue is
 negative: see :mod:`catenax.solve.stability`), ``max_steps``, ``diverged``
-(non-finite energy or positions), ``stalled`` (the method can make no further
+(non-finite energy or positions, or the energy's ``runaway`` test fired),
+``stalled`` (the method can make no further
 progress: a failed line search or a step below round-off). Convergence is
 tested before a stall. Multistart: :mod:`catenax.solve.multistart`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -34,10 +38,11 @@ import numpy as np
 
 from catenax.solvers import DEFAULT_METHOD, resolve_method
 
-from .loop import batched_runner, runner
+from .advice import diverged_advice
 from .multistart import perturbation_scale, pick
-from .result import DEFAULT_RTOL, STATUSES, Result, default_rtol, status_message
-from .stability import attach_verdict, stability_verdict
+from .result import DEFAULT_RTOL, RUNNING, STATUSES, Result, default_rtol, status_message
+from .segments import batched_runner, runner, unpack_out
+from .stability import attach_verdict
 
 __all__ = [
     "DEFAULT_RTOL",
@@ -46,8 +51,8 @@ __all__ = [
     "check_int",
     "check_max_steps",
     "check_tolerances",
-    "diverged_advice",
     "minimize",
+    "runaway_message",
 ]
 
 _DEFAULT = object()
@@ -77,8 +82,15 @@ def minimize(
     """Minimise ``energy(x, *params)`` from ``x0``; the whole loop runs under ``jit``.
 
     Args:
-        energy: a pure JAX function ``energy(x, *params) -> scalar``. If it has
-            a ``force_scale(x, *params)`` attribute, the stopping rule uses it.
+        energy: a pure JAX function ``energy(x, *params) -> scalar``. Optional
+            attributes: ``force_scale(x, *params)`` (the stopping rule's ``F``);
+            ``check_held(x0, *params, free=mask)``, called on the host before
+            solving, which raises when the structure is not supported;
+            ``runaway(x, *params) -> bool`` (jittable), tested after every
+            step: when true at a step that lowered the energy, the run ends
+            ``diverged`` with a message saying the structure is not held (a
+            step-size blow-up raises the energy and ends non-finite, with the
+            step-size advice).
         x0: the starting point (its dtype sets the precision of the run).
         *params: parameters passed to ``energy`` after ``x``.
         method: a name (``"gd"`` or any optax optimizer such as ``"adam"``),
@@ -88,7 +100,12 @@ def minimize(
         schedule: a learning-rate schedule: a name (``constant``,
             ``exponential_decay``, ``cosine_decay``, ``warmup_cosine_decay``,
             ``linear``), ``"name:key=value,..."`` or a callable.
-        max_steps: the step budget (>= 1).
+        max_steps: the step budget (>= 1). A runtime value of the compiled
+            loop: a new budget compiles nothing new (runs longer than
+            :data:`~catenax.solve.loop.SEGMENT` steps go on in a second
+            program, compiled once). With ``record_every`` it is static
+            (the iterate buffers are sized by it): a new budget compiles again;
+            so does a named ``schedule``, which is sized by it.
         tol: relative tolerance ``rtol`` of the stopping rule (default 1e-10 in
             float64, 1e-5 in float32). ``None`` switches the test off: the run
             takes exactly ``max_steps`` steps, like the notebook.
@@ -96,9 +113,10 @@ def minimize(
         record_every: keep every k-th iterate (the start and the final point
             are always kept when this is set); ``None`` keeps none.
         history: keep the energy and max-gradient of every step
-            (``energy_history``, ``grad_history``: two buffers of ``max_steps + 1``
-            numbers). ``False`` keeps memory independent of ``max_steps`` (for huge
-            step budgets and batches); the histories are then empty.
+            (``energy_history``, ``grad_history``, ``steps + 1`` numbers each;
+            on the device they fill buffers of ``SEGMENT + 1`` numbers, which the
+            host collects segment by segment). ``False`` keeps no history (one
+            call runs the whole budget); the histories are then empty.
         free: optional mask (1 free, 0 fixed) of the shape of ``x0``; fixed
             coordinates get zero gradient and never move.
         stability: compute the stability verdict (extreme Hessian eigenvalues,
@@ -121,7 +139,9 @@ def minimize(
 
     Raises:
         ValueError: bad ``max_steps``, ``tol``, ``record_every``, ``multistart``,
-            ``perturbation``, method or schedule.
+            ``perturbation``, method or schedule; a
+            :class:`~catenax.errors.FieldError` from ``energy.check_held``
+            when the structure is not held.
 
     Example:
         >>> import catenax, jax.numpy as jnp
@@ -144,22 +164,68 @@ def minimize(
     method = resolve_method(method, learning_rate, schedule, max_steps)
     params = tuple(_as_param(p, dtype) for p in params)
     free_mask = np.ones(x0.shape, dtype) if free is None else jnp.asarray(free, dtype)
-    rtol_a, atol_a = np.asarray(tol or 0.0, dtype), np.asarray(atol, dtype)
-    key = (energy, method, max_steps, record_every, check, bool(history))
+    held = getattr(energy, "check_held", None)
+    if held is not None:
+        held(x0, *params, free=free_mask)
+    prepare = getattr(method, "prepare", None)
+    aux = prepare(energy, x0, params, free_mask) if prepare is not None else None
+    # The step budget is a runtime argument of the compiled loop unless iterates
+    # are recorded (their buffers are sized by it).
+    key = (energy, method, max_steps if record_every else None, record_every, check,
+           bool(history))  # fmt: skip
+    atol = atol + (_gradient_floor(energy, x0, params) if check else 0.0)
+    args = (params, free_mask, np.asarray(tol or 0.0, dtype), np.asarray(atol, dtype),
+            np.int32(max_steps), aux)  # fmt: skip
+    settings = (max_steps, record_every, check, bool(history))
     problem = (energy, params, free_mask, stability)
     if multistart is not None:
         k = check_int("multistart", multistart, minimum=1)
         scale = perturbation_scale(x0, perturbation)
         noise = jax.random.normal(jax.random.key(int(seed)), (k,) + x0.shape, dtype)
         x0s = x0[None] + scale * noise * free_mask[None]
-        out = jax.device_get(batched_runner(*key)(x0s, params, free_mask, rtol_a, atol_a))
+        out = _segments(batched_runner(*key), x0s, args)
         results = [
-            _result(jax.tree.map(lambda a, i=i: a[i], out), method.name, key, problem, x0s[i])
+            _result(jax.tree.map(lambda a, i=i: a[i], out), method.name, settings, problem, x0s[i])
             for i in range(k)
         ]
         return pick(results, dict(starts=k, seed=int(seed), perturbation=scale))
-    out = jax.device_get(runner(*key)(x0, params, free_mask, rtol_a, atol_a))
-    return _result(out, method.name, key, problem, x0)
+    out = _segments(runner(*key), x0, args)
+    return _result(out, method.name, settings, problem, x0)
+
+
+def _gradient_floor(energy, x0, params) -> float:
+    """The energy's ``gradient_floor`` at the start (0 without one), added to ``atol``.
+
+    A stiff structure's gradient carries a rounding error larger than
+    ``rtol * F``; no step can get below it, so the threshold includes it
+    (see :func:`catenax.model.energy.gradient_floor`).
+    """
+    floor = getattr(energy, "gradient_floor", None)
+    if floor is None:
+        return 0.0
+    return float(_jitted(floor)(x0, *params))
+
+
+@functools.lru_cache(maxsize=16)
+def _jitted(fn):
+    return jax.jit(fn)
+
+
+def _segments(fns, x0, args) -> dict:
+    """Run the compiled loop segment by segment; the host joins the histories."""
+    run, resume = fns
+    packed, rest = run(x0, *args)
+    host = jax.device_get(packed)
+    if not np.any(host["ints"][..., 1] == RUNNING):
+        return unpack_out(host)
+    hists = [host["hist"]]
+    while np.any(np.asarray(packed["ints"])[..., 1] == RUNNING):
+        packed, rest = resume({k: v for k, v in packed.items() if k != "hist"}, rest, *args)
+        hists.append(packed["hist"])
+    host, hists = jax.device_get((packed, hists))
+    # he[0] of a later segment repeats the last entry of the one before.
+    host["hist"] = np.concatenate([hists[0]] + [h[..., 1:] for h in hists[1:]], axis=-1)
+    return unpack_out(host)
 
 
 def check_int(name, value, minimum) -> int:
@@ -238,23 +304,26 @@ def _as_param(p, dtype):
     return jax.tree.map(cast, p)
 
 
-def _result(out, name, key, problem, x0=None) -> Result:
+def _result(out, name, settings, problem, x0=None) -> Result:
     """The :class:`Result` of one run's loop output, with its stability verdict."""
     energy, params, free, stability = problem
-    _, _, max_steps, record_every, check, _ = key
+    max_steps, record_every, check, history = settings
     status = STATUSES[int(out["status"])]
     steps = int(out["steps"])
-    n_hist = steps + 1 if status != "diverged" else steps
-    if np.shape(out["he"])[0] != max_steps + 1:  # history=False
-        n_hist = 0
+    n_hist = (steps + 1 if status != "diverged" else steps) if history else 0
     gm, thr = float(out["gmax"]), float(out["thr"])
     nrec = int(out["nrec"]) if record_every else 0
     # Iterates recorded in order; the final one may sit in the last slot.
     its = np.asarray(out["its"])[:nrec] if record_every else np.zeros((0,) + out["x"].shape)
     itk = np.asarray(out["itk"])[:nrec] if record_every else np.zeros(0, int)
-    message = status_message(status, name, steps, gm, thr if check else None, max_steps)
-    if status == "diverged":
-        message += diverged_advice(energy, params, out["x"], name, x0=x0)
+    if status == "diverged" and bool(out["runaway"]):
+        message = runaway_message(steps)
+    else:
+        message = status_message(status, name, steps, gm, thr if check else None, max_steps)
+        if status == "diverged":
+            message += diverged_advice(
+                energy, params, out["x"], name, x0=x0, free=free, solve=minimize
+            )
     res = Result(
         positions=np.asarray(out["x"]),
         energy=float(out["e"]),
@@ -273,49 +342,22 @@ def _result(out, name, key, problem, x0=None) -> Result:
     return attach_verdict(res, energy, params, free, stability)
 
 
-def diverged_advice(energy, params, x, name, x0=None) -> str:
-    """Suggest a stable step size: gradient descent needs ``eta < 2 / lambda_max``.
-
-    When ``x0`` is given, the equilibrium is first found with ``newton`` (for
-    energies with a tridiagonal Hessian, or up to 10⁵ coordinates) and
-    ``lambda_max`` is taken there: that is the step size that stays stable to
-    the end of the run (0.2387 for the lesson). Otherwise ``lambda_max`` is
-    the stability verdict's largest eigenvalue at ``x`` (the last finite
-    iterate; see :func:`catenax.stability_verdict`).
+def runaway_message(steps) -> str:
+    """The message of a run stopped by the energy's ``runaway`` test (status ``diverged``).
 
     Args:
-        energy: the energy function.
-        params: its parameters (after ``x``).
-        x: the last finite iterate.
-        name: the method's name.
-        x0: the run's start, if known.
+        steps: the step at which the test fired.
 
     Returns:
-        A sentence (with a leading space) to append to the message.
+        The message: the structure is not held, and what to do.
 
     Example:
-        >>> import catenax, jax.numpy as jnp
-        >>> diverged_advice(catenax.chain_energy, (5.0, 0.8, 0.1), jnp.zeros(20), "gd",
-        ...                 x0=jnp.zeros(20))[:42]
-        ' The step size is too large: gradient desc'
+        >>> runaway_message(37)[:57]
+        'diverged at step 37: the structure is not held — nodes mo'
     """
-    lam, where = math.nan, "where the run was last finite"
-    structured = getattr(energy, "hessian_tridiagonal", None) is not None
-    if x0 is not None and (structured or np.size(x0) <= 100_000):
-        try:
-            r = minimize(energy, x0, *params, method="newton", max_steps=200)
-            if r.converged:
-                lam, where = r.extra["max_eigenvalue"], "at the equilibrium"
-        except Exception:  # advice only: fall back to the local estimate
-            lam = math.nan
-    if not math.isfinite(lam):
-        lam = stability_verdict(energy, x, *params)["max_eigenvalue"]
-    if not math.isfinite(lam) or lam <= 0:
-        return " Try a smaller learning rate, or method 'newton'."
-    step = 2.0 / lam
     return (
-        f" The step size is too large: gradient descent is stable only for a step "
-        f"below 2/lambda_max = {step:.4g} (lambda_max = {lam:.4g}, the largest Hessian "
-        f"eigenvalue {where}). Try a learning rate of about "
-        f"{0.9 * step:.3g}, or method 'newton'."
+        f"diverged at step {steps}: the structure is not held — nodes moved without bound "
+        f"(the energy's runaway test fired; the result holds step {steps - 1}, the last "
+        f"iterate before). Support it (fix more nodes, connect every part to a support) "
+        f"or remove the load that pulls it away."
     )

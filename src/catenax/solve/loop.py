@@ -7,15 +7,20 @@ Stopping rule (the same for every method)::
 where ``F`` is the problem's force scale (``energy.force_scale(x, *params)``
 when the energy provides one, 1 otherwise). The loop keeps the energy and
 max-gradient histories and every ``record_every``-th iterate in fixed-size
-buffers, so nothing leaves the device until the run is over. Sweeps run the same
+buffers, so nothing leaves the device until the run (or, for long runs, a
+segment of :data:`SEGMENT` steps: :mod:`catenax.solve.segments`) is over. The step
+budget is a runtime value of :func:`catenax.minimize`'s compiled program unless
+iterates are recorded. An energy may stop a run that runs away without bound:
+``energy.runaway(x, *params) -> bool``, true at a step that lowered the energy,
+ends it ``diverged`` (``out["runaway"]``). Sweeps run the same
 loop in segments (:func:`make_run`'s ``start``/``advance``/``finish``) and the
-chain sweep engine applies the same rules lane by lane (:func:`grad_max`,
-:func:`all_finite`, :func:`stop_test`, :func:`start_status`, :func:`step_status`).
+chain sweep engine applies the same rules lane by lane (:mod:`catenax.solve.rules`,
+re-exported here: :func:`grad_max`, :func:`all_finite`, :func:`stop_test`,
+:func:`start_status`, :func:`step_status`).
 """
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import jax
@@ -23,9 +28,20 @@ import jax.numpy as jnp
 
 from catenax.solvers import Problem
 
-from .result import CONVERGED, DIVERGED, MAX_STEPS, RUNNING, STALLED
+from .result import RUNNING
+from .rules import (
+    all_finite,
+    force_scale_fn,
+    grad_max,
+    start_status,
+    step_status,
+    stop_test,
+)
 
 __all__ = [
+    "LONG_SEGMENT",
+    "SEGMENT",
+    "Carry",
     "all_finite",
     "force_scale_fn",
     "grad_max",
@@ -37,32 +53,14 @@ __all__ = [
 ]
 
 
-def force_scale_fn(energy):
-    """The force-scale function of an energy (``F = 1`` when it has none).
-
-    Args:
-        energy: the energy function.
-
-    Returns:
-        ``energy.force_scale`` or ``lambda x, *params: 1``.
-
-    Example:
-        >>> float(force_scale_fn(lambda x: x @ x)(jnp.zeros(2)))
-        1.0
-    """
-    fs = getattr(energy, "force_scale", None)
-    if fs is not None:
-        return fs
-    return lambda x, *params: jnp.ones((), x.dtype)
-
-
-def make_problem(energy, params, free) -> Problem:
+def make_problem(energy, params, free, aux=None) -> Problem:
     """Bind parameters and the free mask into the :class:`~catenax.solvers.Problem` a method sees.
 
     Args:
         energy: ``energy(x, *params) -> scalar``.
         params: its parameters (a tuple).
         free: the free mask (1 free, 0 fixed), the shape of ``x``.
+        aux: what the method's ``prepare`` returned (``None`` without one).
 
     Returns:
         A :class:`~catenax.solvers.Problem` whose gradient and Hessian-vector
@@ -83,123 +81,44 @@ def make_problem(energy, params, free) -> Problem:
         grad = lambda z: jax.grad(energy)(z, *params)  # noqa: E731
         return jax.jvp(grad, (x,), (v * free,))[1] * free
 
-    return Problem(value_and_grad, lambda x: energy(x, *params), hvp, energy, params, free)
+    return Problem(value_and_grad, lambda x: energy(x, *params), hvp, energy, params, free, aux)
 
 
-def grad_max(g, lanes=0):
-    """max |grad E| (zero for an empty gradient).
-
-    Args:
-        g: the gradient; its last ``lanes`` axes are independent cases.
-        lanes: 0 or 1.
-
-    Returns:
-        One number per case.
-
-    Example:
-        >>> float(grad_max(jnp.array([1.0, -3.0]))), grad_max(jnp.ones((2, 3)), 1).shape
-        (3.0, (3,))
-    """
-    axes = tuple(range(g.ndim - lanes))
-    if not all(g.shape[a] for a in axes):
-        return jnp.zeros(g.shape[g.ndim - lanes :], g.dtype)
-    return jnp.max(jnp.abs(g), axis=axes)
+#: Steps of the first jitted call when the step budget is a runtime value and
+#: histories are kept: the histories live in buffers of ``SEGMENT + 1`` numbers,
+#: and a longer run goes on in calls of ``LONG_SEGMENT`` steps
+#: (:func:`catenax.solve.segments.make_segments`).
+SEGMENT = 1024
+LONG_SEGMENT = 4096
 
 
-def all_finite(x, e, g, lanes=0):
-    """Energy, positions and gradient are all finite (per case).
+class Carry(NamedTuple):
+    """The loop's carry (``carry[0]`` is the step count, ``carry[5]`` the status)."""
 
-    Args:
-        x, e, g: positions, energy and gradient; the last ``lanes`` axes of
-            ``x`` and ``g`` are independent cases (``e`` has one per case).
-        lanes: 0 or 1.
-
-    Returns:
-        A boolean per case.
-
-    Example:
-        >>> bool(all_finite(jnp.zeros(2), 1.0, jnp.array([0.0, jnp.nan])))
-        False
-    """
-    axes = tuple(range(x.ndim - lanes))
-    finite_x = jnp.all(jnp.isfinite(x), axis=axes)
-    return jnp.isfinite(e) & finite_x & jnp.all(jnp.isfinite(g), axis=axes)
-
-
-def stop_test(gm, fs, check, rtol, atol):
-    """The stopping rule ``max|grad E| <= atol + rtol * F`` (never, without ``check``).
-
-    Args:
-        gm: max|grad E| (:func:`grad_max`).
-        fs: the force scale ``F``.
-        check: whether there is a stopping test at all.
-        rtol, atol: the tolerances.
-
-    Returns:
-        A boolean per case.
-
-    Example:
-        >>> bool(stop_test(1e-11, 1.0, True, 1e-10, 0.0)), bool(stop_test(0.0, 1.0, False, 1, 1))
-        (True, False)
-    """
-    return check & (gm <= atol + rtol * fs)
-
-
-def start_status(finite, finished):
-    """The driver's status at the start: diverged, converged or running.
-
-    Args:
-        finite: energy, gradient and positions are finite (per case; boolean arrays).
-        finished: the stopping rule holds (per case).
-
-    Returns:
-        An int32 status code (see :data:`~catenax.solve.STATUSES`), the shape of ``finite``.
-
-    Example:
-        >>> from catenax.solve import STATUSES
-        >>> STATUSES[int(start_status(jnp.asarray(True), jnp.asarray(False)))]
-        'running'
-    """
-    return jnp.where(~finite, DIVERGED, jnp.where(finished, CONVERGED, RUNNING))
-
-
-def step_status(finite, finished, stalled, steps, max_steps):
-    """The driver's status after a step, in order of precedence.
-
-    Diverged (not finite), converged (the stopping rule holds), stalled (the
-    method can make no progress), max_steps (``steps >= max_steps``), else running.
-
-    Args:
-        finite, finished, stalled: per-case flags after the step.
-        steps: the steps taken so far, including this one.
-        max_steps: the step budget.
-
-    Returns:
-        An int32 status code (see :data:`~catenax.solve.STATUSES`).
-
-    Example:
-        >>> from catenax.solve import STATUSES
-        >>> t, f = jnp.asarray(True), jnp.asarray(False)
-        >>> STATUSES[int(step_status(t, f, f, 10, 10))]
-        'max_steps'
-    """
-    return jnp.where(
-        ~finite,
-        DIVERGED,
-        jnp.where(
-            finished,
-            CONVERGED,
-            jnp.where(stalled, STALLED, jnp.where(steps >= max_steps, MAX_STEPS, RUNNING)),
-        ),
-    )
+    k: jax.Array
+    x: jax.Array
+    e: jax.Array
+    g: jax.Array
+    state: object
+    status: jax.Array
+    he: jax.Array
+    hg: jax.Array
+    its: jax.Array
+    itk: jax.Array
+    nrec: jax.Array
+    fs: jax.Array
+    runaway: jax.Array
 
 
 class _Spec(NamedTuple):
-    """What a compiled loop is made of (static: part of the compile key)."""
+    """What a compiled loop is made of (static: part of the compile key).
+
+    ``max_steps`` is ``None`` when the step budget is a runtime argument.
+    """
 
     energy: object
     method: object
-    max_steps: int
+    max_steps: int | None
     record_every: int | None
     check: bool
     history: bool
@@ -208,58 +127,83 @@ class _Spec(NamedTuple):
     def n_rec(self) -> int:
         return (self.max_steps // self.record_every + 2) if self.record_every else 0
 
+    def n_hist(self, resumed=False) -> int:
+        if not self.history:
+            return 1
+        if self.max_steps is not None:
+            return self.max_steps + 1
+        return (LONG_SEGMENT if resumed else SEGMENT) + 1
+
 
 class _Steps:
     """The loop's pieces for one set of (traced) parameters and tolerances."""
 
-    def __init__(self, spec: _Spec, params, free, rtol, atol):
+    def __init__(self, spec: _Spec, params, free, rtol, atol, max_steps=None, aux=None):
         self.spec = spec
         self.params, self.rtol, self.atol = params, rtol, atol
-        self.prob = make_problem(spec.energy, params, free)
+        self.max_steps = spec.max_steps if spec.max_steps is not None else max_steps
+        self.prob = make_problem(spec.energy, params, free, aux)
         self.fscale = force_scale_fn(spec.energy)
+        self.runaway = getattr(spec.energy, "runaway", None)
 
-    def finished(self, x, g):
-        return stop_test(grad_max(g), self.fscale(x, *self.params), self.spec.check,
-                         self.rtol, self.atol)  # fmt: skip
+    def _histories(self, e, gm, resumed=False):
+        nan = jnp.full((self.spec.n_hist(resumed),), jnp.nan, e.dtype)
+        return nan.at[0].set(e), nan.at[0].set(gm)
 
     def start(self, x0):
-        """The carry at ``x0``: ``(k, x, e, g, state, status, he, hg, its, itk, nrec)``."""
+        """The carry at ``x0`` (a :class:`Carry`)."""
         spec, n_rec = self.spec, self.spec.n_rec
         e0, g0 = self.prob.value_and_grad(x0)
         state0 = spec.method.init(self.prob, x0, e0, g0)
-        nan = jnp.full((spec.max_steps + 1 if spec.history else 1,), jnp.nan, e0.dtype)
-        hist_e = nan.at[0].set(e0)
-        hist_g = nan.at[0].set(grad_max(g0))
+        gm0, fs0 = grad_max(g0), self.fscale(x0, *self.params)
+        hist_e, hist_g = self._histories(e0, gm0)
         iters = jnp.zeros((n_rec,) + x0.shape, x0.dtype)
         iter_k = jnp.full((n_rec,), -1, jnp.int32)
         if n_rec:
             iters = iters.at[0].set(x0)
             iter_k = iter_k.at[0].set(0)
-        status0 = start_status(all_finite(x0, e0, g0), self.finished(x0, g0))
-        return (jnp.int32(0), x0, e0, g0, state0, status0, hist_e, hist_g, iters, iter_k,
-                jnp.int32(1))  # fmt: skip
+        finished = stop_test(gm0, fs0, spec.check, self.rtol, self.atol)
+        status0 = jnp.asarray(start_status(all_finite(x0, e0, g0), finished), jnp.int32)
+        return Carry(jnp.int32(0), x0, e0, g0, state0, status0, hist_e, hist_g, iters, iter_k,
+                     jnp.int32(1), jnp.asarray(fs0, e0.dtype), jnp.asarray(False))  # fmt: skip
+
+    def restart(self, out, rest):
+        """The carry that goes on from a segment's ``(out, rest)`` (fresh histories)."""
+        g, state = rest
+        hist_e, hist_g = self._histories(out["e"], grad_max(g), resumed=True)
+        x = out["x"]
+        return Carry(out["steps"], x, out["e"], g, state, out["status"], hist_e, hist_g,
+                     jnp.zeros((0,) + x.shape, x.dtype), jnp.zeros((0,), jnp.int32),
+                     out["nrec"], out["fs"], out["runaway"])  # fmt: skip
 
     @staticmethod
     def cond(c):
         return c[5] == RUNNING
 
-    def body(self, c):
+    def body(self, c: Carry, base):
         spec = self.spec
-        k, x, e, g, state, _, he, hg, its, itk, nrec = c
-        x1, e1, g1, state1, stalled = spec.method.step(self.prob, x, e, g, state, k)
-        k1 = k + 1
-        ok = all_finite(x1, e1, g1)
-        status = step_status(ok, self.finished(x1, g1), stalled, k1, spec.max_steps)
+        x1, e1, g1, state1, stalled = spec.method.step(self.prob, c.x, c.e, c.g, c.state, c.k)
+        k1 = c.k + 1
+        gm1, fs1 = grad_max(g1), jnp.asarray(self.fscale(x1, *self.params), c.fs.dtype)
+        away = jnp.asarray(False)
+        if self.runaway is not None:
+            # Running away while the energy falls: nothing holds the structure. (A
+            # step-size blow-up raises the energy: it ends non-finite, as before.)
+            away = jnp.asarray(self.runaway(x1, *self.params), bool) & (e1 <= c.e)
+        ok = all_finite(x1, e1, g1) & ~away
+        finished = stop_test(gm1, fs1, spec.check, self.rtol, self.atol)
+        status = jnp.asarray(step_status(ok, finished, stalled, k1, self.max_steps), jnp.int32)
         # On divergence keep the last finite iterate.
         keep = lambda new, old: jax.tree.map(  # noqa: E731
             lambda a, b: jnp.where(ok, a, b), new, old
         )
-        x1, e1, g1 = keep((x1, e1, g1), (x, e, g))
+        x1, e1, g1, fs1 = keep((x1, e1, g1, fs1), (c.x, c.e, c.g, c.fs))
+        he, hg = c.he, c.hg
         if spec.history:
-            he = he.at[k1].set(jnp.where(ok, e1, jnp.nan))
-            hg = hg.at[k1].set(jnp.where(ok, grad_max(g1), jnp.nan))
-        its, itk, nrec = self._record(its, itk, nrec, ok, k1, x1, status)
-        return (k1, x1, e1, g1, state1, status, he, hg, its, itk, nrec)
+            he = he.at[k1 - base].set(jnp.where(ok, e1, jnp.nan))
+            hg = hg.at[k1 - base].set(jnp.where(ok, gm1, jnp.nan))
+        its, itk, nrec = self._record(c.its, c.itk, c.nrec, ok, k1, x1, status)
+        return Carry(k1, x1, e1, g1, state1, status, he, hg, its, itk, nrec, fs1, away)
 
     def _record(self, its, itk, nrec, ok, k1, x1, status):
         """Keep every ``record_every``-th iterate and the final one."""
@@ -272,20 +216,28 @@ class _Steps:
         itk = itk.at[slot].set(jnp.where(rec, k1, itk[slot]))
         return its, itk, nrec + rec.astype(jnp.int32)
 
-    def finish(self, c):
-        k, x, e, g, _, status, he, hg, its, itk, nrec = c
-        fs = self.fscale(x, *self.params)
-        thr = self.atol + self.rtol * fs
+    def finish(self, c: Carry):
+        thr = self.atol + self.rtol * c.fs
         return dict(
-            steps=k, x=x, e=e, gmax=grad_max(g), status=status, he=he, hg=hg,
-            its=its, itk=itk, nrec=nrec, fs=fs, thr=thr,
+            steps=c.k, x=c.x, e=c.e, gmax=grad_max(c.g), status=c.status, he=c.he, hg=c.hg,
+            its=c.its, itk=c.itk, nrec=c.nrec, fs=c.fs, thr=thr, runaway=c.runaway,
         )  # fmt: skip
 
     def loop(self, carry, until=None):
+        """Step while running (and, with ``until``, while the step count is below it)."""
         cond = self.cond
         if until is not None:
             cond = lambda c: self.cond(c) & (c[0] < until)  # noqa: E731
-        return jax.lax.while_loop(cond, self.body, carry)
+        # Histories are indexed from the step count at the call's start when the
+        # budget is a runtime value (one buffer per segment), else from 0.
+        base = carry[0] if self.spec.max_steps is None else 0
+        return jax.lax.while_loop(cond, lambda c: self.body(c, base), carry)
+
+    def segment_end(self, k, resumed=False):
+        """Where a segment stops: at the budget, or at the segment's end (or ``None``)."""
+        if self.spec.max_steps is not None or not self.spec.history:
+            return None
+        return k + jnp.minimum(self.max_steps - k, LONG_SEGMENT if resumed else SEGMENT)
 
 
 def make_run(energy, method, max_steps, record_every, check, history=True):
@@ -293,15 +245,18 @@ def make_run(energy, method, max_steps, record_every, check, history=True):
 
     The same loop also runs in segments, which sweeps use to refill the lanes of a
     batch whose cases have stopped: ``run.start(x0, params, free, rtol, atol)``
-    gives the loop's carry, ``run.advance(carry, until, params, free, rtol, atol)``
-    steps it while it runs and its step count is below ``until``, and
+    gives the loop's carry (a :class:`Carry`),
+    ``run.advance(carry, until, params, free, rtol, atol)`` steps it while it runs
+    and its step count is below ``until``, and
     ``run.finish(carry, params, free, rtol, atol)`` gives the dict. ``run`` is
-    ``finish(advance(start(x0), max_steps))``, exactly.
+    ``finish(advance(start(x0), max_steps))``, exactly. Each also takes an
+    optional last argument ``aux`` (:attr:`catenax.solvers.Problem.aux`).
 
     Args:
         energy: ``energy(x, *params) -> scalar``.
         method: a resolved method object (``init``/``step``).
-        max_steps: the step budget.
+        max_steps: the step budget (static: part of the compiled program; see
+            :func:`catenax.solve.segments.make_segments` for a runtime budget).
         record_every: keep every k-th iterate, or ``None``.
         check: whether the stopping rule is tested.
         history: keep the energy and max-gradient of every step.
@@ -310,7 +265,8 @@ def make_run(energy, method, max_steps, record_every, check, history=True):
         ``run`` with its ``start``, ``advance`` and ``finish``. The dict holds
         ``steps``, ``x``, ``e``, ``gmax``, ``status`` (an int32 code), the
         histories ``he``/``hg``, the iterates ``its``/``itk``/``nrec``, the force
-        scale ``fs`` and the threshold ``thr``.
+        scale ``fs``, the threshold ``thr`` and ``runaway`` (the run stopped
+        because ``energy.runaway(x, *params)`` was true: status ``diverged``).
 
     Example:
         >>> import catenax
@@ -320,33 +276,28 @@ def make_run(energy, method, max_steps, record_every, check, history=True):
         >>> int(out["status"]), int(out["steps"]) < 10
         (1, True)
     """
-    spec = _Spec(energy, method, max_steps, record_every, check, bool(history))
+    spec = _Spec(energy, method, _static_steps(max_steps), record_every, check,
+                 bool(history))  # fmt: skip
 
-    def run(x0, params, free, rtol, atol):
-        steps = _Steps(spec, params, free, rtol, atol)
+    def run(x0, params, free, rtol, atol, aux=None):
+        steps = _Steps(spec, params, free, rtol, atol, aux=aux)
         return steps.finish(steps.loop(steps.start(x0)))
 
-    def start(x0, params, free, rtol, atol):
-        return _Steps(spec, params, free, rtol, atol).start(x0)
+    def start(x0, params, free, rtol, atol, aux=None):
+        return _Steps(spec, params, free, rtol, atol, aux=aux).start(x0)
 
-    def advance(carry, until, params, free, rtol, atol):
-        return _Steps(spec, params, free, rtol, atol).loop(carry, until)
+    def advance(carry, until, params, free, rtol, atol, aux=None):
+        return _Steps(spec, params, free, rtol, atol, aux=aux).loop(carry, until)
 
-    def finish(carry, params, free, rtol, atol):
-        return _Steps(spec, params, free, rtol, atol).finish(carry)
+    def finish(carry, params, free, rtol, atol, aux=None):
+        return _Steps(spec, params, free, rtol, atol, aux=aux).finish(carry)
 
     run.start, run.advance, run.finish = start, advance, finish
     return run
 
 
-@functools.lru_cache(maxsize=128)
-def runner(energy, method, max_steps, record_every, check, history=True):
-    """:func:`make_run` under ``jit``, compiled once per setting (cached)."""
-    return jax.jit(make_run(energy, method, max_steps, record_every, check, history))
-
-
-@functools.lru_cache(maxsize=32)
-def batched_runner(energy, method, max_steps, record_every, check, history=True):
-    """:func:`make_run` under ``jit(vmap)`` over a leading axis of starts (cached)."""
-    run = make_run(energy, method, max_steps, record_every, check, history)
-    return jax.jit(jax.vmap(run, in_axes=(0, None, None, None, None)))
+def _static_steps(max_steps):
+    """``max_steps`` as an int: a static budget must be given."""
+    if max_steps is None:
+        raise ValueError("max_steps: a static budget is needed here; use e.g. 10000")
+    return int(max_steps)

@@ -151,7 +151,8 @@ def pick(results: list[Result], info: dict) -> Result:
     """
     xs = np.stack([np.asarray(r.positions, float) for r in results])[None]
     eps = float(np.finfo(np.asarray(results[0].positions).dtype).eps)
-    owner = cluster_starts(xs, np.asarray([[r.status == "converged" for r in results]]), eps)[0]
+    minimum = [[r.status == "converged" and r.extra.get("stable", True) for r in results]]
+    owner = cluster_starts(xs, np.asarray(minimum), eps)[0]
     best_i = int(best_start(owner[None], [[r.energy for r in results]])[0])
     minima = [_minimum(results, owner, i, eps) for i in range(len(results)) if owner[i] == i]
     minima.sort(key=lambda m: m["energy"])

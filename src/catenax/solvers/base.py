@@ -22,6 +22,10 @@ class Problem(NamedTuple):
             (``hessian_tridiagonal``, ``force_scale``) describe its structure.
         params: the parameters bound after ``x``.
         free: mask of free coordinates (1.0 free, 0.0 fixed), shape of ``x``.
+        aux: host-prepared arrays a method asked for, see ``Method.prepare``
+            (a pytree of arrays, or ``None``): the driver calls
+            ``method.prepare(energy, x0, params, free)`` on the host before the
+            jitted run and passes its result into the run as an argument.
     """
 
     value_and_grad: Callable
@@ -30,6 +34,7 @@ class Problem(NamedTuple):
     structure: Any
     params: tuple
     free: Any
+    aux: Any = None
 
 
 class Method(Protocol):
@@ -44,6 +49,12 @@ class Method(Protocol):
     where ``e, g`` are the energy and masked gradient at ``x``, ``k`` is the
     step index (0-based) and ``stalled`` is a boolean scalar that is true when
     the method can make no further progress (e.g. a line search failed).
+
+    Optionally, ``prepare(energy, x0, params, free) -> aux`` (a pytree of arrays,
+    or ``None``): called by the driver on the host, with concrete values, before
+    the jitted run; ``aux`` reaches ``init`` and ``step`` as ``problem.aux``. It
+    is an argument of the compiled run, never a constant baked into it, so a new
+    ``aux`` of the same shapes compiles nothing new.
     """
 
     name: str

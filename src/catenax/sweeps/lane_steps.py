@@ -23,6 +23,7 @@ from catenax.solve import (
     best_start,
     cluster_starts,
     default_perturbation,
+    is_saddle,
     is_stable,
     make_run,
     ritz_extremes,
@@ -113,9 +114,11 @@ def host_results(raw: dict, dtype, stability: bool, multistart) -> dict:
     if stability:
         lmin, lmax = _extremes(raw, "")
         stable = is_stable(lmin, lmax, dtype)
+        # exact eigenvalues (chains) resolve the sign; Ritz values (networks) do not
+        saddle = is_saddle(lmin, lmax, dtype, resolved="lmin" in raw)
         div = status == DIVERGED
         lmin, lmax = np.where(div, np.nan, lmin), np.where(div, np.nan, lmax)
-        status = verdict_status(status, stable)
+        status = verdict_status(status, stable, saddle)
         out.update(min_eigenvalue=lmin, max_eigenvalue=lmax, stable=stable & ~div)
         out["stable?"] = div
     else:
@@ -140,7 +143,9 @@ def _extremes(raw, suffix):
 def _pick(res, eps):
     """Per lane, the lowest stable minimum of its K starts (the driver's pick rule)."""
     n = res["status"].shape[0]
-    owner = cluster_starts(res["x"], res["status"] == CONVERGED, eps)
+    # a converged singular start is no stable minimum ("stable?": no verdict was asked for)
+    minimum = (res["status"] == CONVERGED) & (res["stable"] | res["stable?"])
+    owner = cluster_starts(res["x"], minimum, eps)
     best = best_start(owner, res["energy"])
     lanes = np.arange(n)
     out = {key: v[lanes, best] for key, v in res.items()}
