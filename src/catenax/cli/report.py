@@ -75,12 +75,15 @@ def verdict_lines(data: dict) -> list[tuple[str, str]]:
 
     Args:
         data: a result dict with ``status`` and, where the verdict ran,
-            ``stable``, ``min_eigenvalue`` and ``gd_step_max``.
+            ``stable``, ``min_eigenvalue``, ``gd_step_max`` and (when known)
+            ``verdict`` and ``certified``.
 
     Returns:
-        ``(label, text)`` rows: the verdict (stable minimum, saddle, or not a
-        minimum) and the largest stable gradient-descent step ``2/lambda_max``;
-        empty when the result has no verdict (e.g. a diverged run).
+        ``(label, text)`` rows: the verdict (stable minimum, saddle, singular,
+        or not a minimum), with whether the eigenvalue is certified or
+        estimated, and the largest stable gradient-descent step
+        ``2/lambda_max``; empty when the result has no verdict (e.g. a
+        diverged run).
 
     Example:
         >>> rows = verdict_lines({"status": "converged", "stable": True,
@@ -89,19 +92,29 @@ def verdict_lines(data: dict) -> list[tuple[str, str]]:
         ('verdict', 'stable minimum (lowest Hessian eigenvalue 0.0463 > 0)')
         >>> rows[1][1]
         '2/λmax = 0.2387 (largest stable gradient-descent step)'
+        >>> verdict_lines({"status": "converged", "stable": False, "verdict": "singular",
+        ...                "certified": True, "min_eigenvalue": 0.0})[0][1]
+        'singular, not a stable minimum (lowest Hessian eigenvalue 0 ≈ 0, certified)'
     """
     stable = data.get("stable")
     if stable is None:
         return []
     lam = number(data.get("min_eigenvalue"), ".4g")
+    certified = data.get("certified")
+    how = "" if certified is None else (", certified" if certified else ", estimated")
+    singular = data.get("verdict") == "singular"
     if data["status"] == "saddle":
-        text = f"saddle point, not a minimum (lowest Hessian eigenvalue {lam} < 0)"
+        text = f"saddle point, not a minimum (lowest Hessian eigenvalue {lam} < 0{how})"
     elif stable and data["status"] == "converged":
-        text = f"stable minimum (lowest Hessian eigenvalue {lam} > 0)"
+        text = f"stable minimum (lowest Hessian eigenvalue {lam} > 0{how})"
+    elif singular and data["status"] == "converged":
+        text = f"singular, not a stable minimum (lowest Hessian eigenvalue {lam} ≈ 0{how})"
     elif stable:
-        text = f"not converged; positive curvature here (lowest Hessian eigenvalue {lam} > 0)"
+        text = f"not converged; positive curvature here (lowest Hessian eigenvalue {lam} > 0{how})"
+    elif singular:
+        text = f"not converged; zero curvature here (lowest Hessian eigenvalue {lam} ≈ 0{how})"
     else:
-        text = f"not a minimum: negative curvature (lowest Hessian eigenvalue {lam} < 0)"
+        text = f"not a minimum: negative curvature (lowest Hessian eigenvalue {lam} < 0{how})"
     rows = [("verdict", text)]
     step = data.get("gd_step_max")
     if step is not None:

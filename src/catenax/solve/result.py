@@ -1,8 +1,10 @@
 """What a run returns: :class:`Result`, the statuses and their messages.
 
-Statuses: ``converged`` (the stopping rule held at a stable point), ``saddle``
-(it held, but the lowest Hessian eigenvalue is negative: see
-:mod:`catenax.solve.stability`), ``max_steps``, ``diverged`` (non-finite energy
+Statuses: ``converged`` (the stopping rule held at a point that is not a
+saddle: a stable minimum, or a singular point whose lowest Hessian eigenvalue
+is zero, which the verdict in ``extra`` says), ``saddle`` (it held, but the
+lowest Hessian eigenvalue is negative: see :mod:`catenax.solve.stability`),
+``max_steps``, ``diverged`` (non-finite energy
 or positions), ``stalled`` (the method can make no further progress). Inside the
 jitted loop a status is an int32 code, an index into :data:`STATUSES`; each
 status's message says what to try next.
@@ -66,7 +68,8 @@ class Result:
             ``saddle``.
         extra: further JSON-able fields merged into :meth:`to_dict`: the
             stability verdict (``min_eigenvalue``, ``max_eigenvalue``,
-            ``stable``, ``gd_step_max``) and, for multistart runs,
+            ``stable``, ``verdict`` — ``minimum``, ``saddle`` or ``singular`` —,
+            ``certified``, ``gd_step_max``) and, for multistart runs,
             ``multistart``, ``start_index`` and ``minima``.
         message: what happened, and what to try next.
         method: the method's name.
@@ -96,7 +99,11 @@ class Result:
 
     @property
     def converged(self) -> bool:
-        """True when the stopping rule was met at a point that is not a saddle."""
+        """True when the stopping rule was met at a point that is not a saddle.
+
+        A singular point (``extra["verdict"] == "singular"``) is converged but
+        not stable: check ``extra["stable"]`` for a stable minimum.
+        """
         return self.status == "converged"
 
     def to_dict(self) -> dict:
