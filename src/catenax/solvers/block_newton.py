@@ -303,7 +303,7 @@ def solve_blocks(kind, parts, free, g, tol, max_iter, mu0, hierarchy=None) -> Li
 
     Example:
         >>> import catenax
-        >>> net = catenax.net(5, 5, supports="boundary", rest_length=0.9)
+        >>> net = catenax.net(5, 5, supports="edges", rest_length=0.9)
         >>> parts = catenax.hessian_springs(net.positions, net)
         >>> free = catenax.free_mask(net); g = -free
         >>> s = solve_blocks("cg", parts, free, g, 1e-12, 200, 0.0)
