@@ -3,36 +3,13 @@
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _nets import grid_net
 
 import catenax
 from catenax.solvers import block_newton as bn
 from catenax.solvers import multigrid as mg
 
 BACKENDS = ["dense", "cg", "amg", "direct"]
-
-
-def grid_net(m, rest=0.9, k=50.0, weight=0.2):
-    """The benchmark net: m x m nodes, 4-neighbour springs, boundary fixed, weight along -z."""
-    idx = np.arange(m * m).reshape(m, m)
-    ii, jj = np.meshgrid(np.arange(m), np.arange(m), indexing="ij")
-    pos = np.stack([ii.ravel(), jj.ravel(), np.zeros(m * m)], 1).astype(float)
-    springs = np.concatenate(
-        [
-            np.stack([idx[:, :-1].ravel(), idx[:, 1:].ravel()], 1),
-            np.stack([idx[:-1, :].ravel(), idx[1:, :].ravel()], 1),
-        ]
-    )
-    edge = np.zeros((m, m), bool)
-    edge[0] = edge[-1] = edge[:, 0] = edge[:, -1] = True
-    return catenax.from_arrays(
-        pos,
-        springs,
-        rest_length=rest,
-        stiffness=k,
-        mass=weight,
-        gravity=1.0,
-        fixed=np.flatnonzero(edge.ravel()),
-    )
 
 
 def dense_hessian(x, net):

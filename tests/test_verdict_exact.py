@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _nets import grid_net
 
 import catenax
 from catenax.io import load_scenario, solve_scenario
@@ -56,17 +57,7 @@ def converged_at(x):
 
 def bench_net(m, rest=0.9, mass=0.2):
     """The issue's benchmark net: m x m nodes, 4-neighbour springs, boundary fixed."""
-    idx = np.arange(m * m).reshape(m, m)
-    ii, jj = np.meshgrid(np.arange(m), np.arange(m), indexing="ij")
-    pos = np.stack([ii.ravel(), jj.ravel(), np.zeros(m * m)], 1).astype(float)
-    springs = np.concatenate([
-        np.stack([idx[:, :-1].ravel(), idx[:, 1:].ravel()], 1),
-        np.stack([idx[:-1, :].ravel(), idx[1:, :].ravel()], 1),
-    ])  # fmt: skip
-    edge = np.zeros((m, m), bool)
-    edge[0] = edge[-1] = edge[:, 0] = edge[:, -1] = True
-    return catenax.from_arrays(pos, springs, rest_length=rest, stiffness=50.0, mass=mass,
-                               gravity=1.0, fixed=np.flatnonzero(edge.ravel()))  # fmt: skip
+    return grid_net(m, rest=rest, weight=mass)
 
 
 def pendulum(k):
