@@ -3,6 +3,8 @@
 * :class:`FieldError` — a bad value of one named input field (a library
   argument, a network field, a scenario key). ``.field`` names it; the CLI maps
   it to its option (``spring`` -> ``--spring``) and exits with code 2.
+* :class:`ResourceLimit` — a :class:`FieldError` for a request that would need
+  more memory than the limit (:mod:`catenax.limits`); exit code 2 as well.
 * :class:`InvalidInput` — a bad command-line value; its message already names
   the option.
 * :class:`SweepInterrupted` — Ctrl-C or SIGTERM stopped a sweep; the finished
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["FieldError", "InvalidInput", "SweepInterrupted"]
+__all__ = ["FieldError", "InvalidInput", "ResourceLimit", "SweepInterrupted"]
 
 
 class FieldError(ValueError):
@@ -38,6 +40,25 @@ class FieldError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.detail = message
+
+
+class ResourceLimit(FieldError):
+    """A request that would need more memory than :func:`catenax.limits.memory_limit`.
+
+    Args:
+        field: the input that decides the size.
+        message: how much it would need, the limit and the fix.
+        needed: the estimated bytes.
+        limit: the limit in bytes.
+
+    Attributes:
+        needed: the estimated bytes.
+        limit: the limit in bytes.
+    """
+
+    def __init__(self, field: str, message: str, needed: float = 0.0, limit: int = 0):
+        super().__init__(field, message)
+        self.needed, self.limit = needed, limit
 
 
 class InvalidInput(ValueError):
