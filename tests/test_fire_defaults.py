@@ -158,7 +158,7 @@ def test_gradient_descent_advice_is_its_learning_rate_bound():
         msg = diverged_advice(catenax.chain_energy, LESSON, jnp.zeros(20), name,
                               x0=jnp.zeros(20), solve=catenax.minimize)  # fmt: skip
         assert f"2/lambda_max = {2 / lam:.4g}" in msg and "equilibrium" in msg
-        assert "0.2387" in msg and "learning rate of about" in msg
+        assert "0.2387" in msg and "`learning_rate=0.215`" in msg
 
 
 def test_fire_advice_is_its_time_step_bound():
@@ -168,7 +168,7 @@ def test_fire_advice_is_its_time_step_bound():
     bound = 2 / math.sqrt(lam)
     assert f"2/sqrt(lambda_max) = {bound:.4g}" in msg and "FIRE's time step dt" in msg
     assert f"dt_max={0.6 * bound:.3g}" in msg
-    assert "gradient descent" not in msg and "learning rate of about" not in msg
+    assert "gradient descent" not in msg and "`learning_rate=" not in msg
 
 
 @pytest.mark.parametrize("name, how", [("newton", "Hessian"), ("lbfgs", "line search")])
@@ -181,7 +181,7 @@ def test_newton_and_lbfgs_advice_has_no_learning_rate(name, how):
     msg = diverged_advice(energy, (), x, name, x0=x0, solve=catenax.minimize)
     assert f"{name} takes no learning rate" in msg and how in msg
     assert "the energy fell from -2 to -2000" in msg and "held" in msg
-    assert "2/lambda_max" not in msg and "learning rate of about" not in msg
+    assert "2/lambda_max" not in msg and "`learning_rate=" not in msg
 
 
 def test_advice_on_a_network_uses_the_free_mask():
@@ -202,5 +202,5 @@ def test_advice_without_a_positive_eigenvalue_says_try_smaller():
     def flat(x):
         return -jnp.sum(x)  # Hessian 0
 
-    assert "smaller learning rate" in diverged_advice(flat, (), jnp.zeros(3), "gd")
+    assert "smaller `learning_rate`" in diverged_advice(flat, (), jnp.zeros(3), "gd")
     assert "smaller initial time step dt" in diverged_advice(flat, (), jnp.zeros(3), "fire")

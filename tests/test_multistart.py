@@ -42,3 +42,61 @@ def test_multistart_input_errors():
         catenax.minimize(E, jnp.zeros(5), 5.0, 1.2, 0.1, multistart=0)
     with pytest.raises(ValueError, match="perturbation"):
         catenax.minimize(E, jnp.zeros(5), 5.0, 1.2, 0.1, multistart=2, perturbation=-1.0)
+
+
+def test_the_batch_pick_agrees_with_the_pick_over_single_results():
+    k, seed = 12, 0
+    r = catenax.minimize(E, jnp.zeros(20), 5.0, 1.2, 0.1, multistart=k, seed=seed)
+    noise = jax.random.normal(jax.random.key(seed), (k, 20))
+    singles = [catenax.minimize(E, 0.5 * noise[i], 5.0, 1.2, 0.1) for i in range(k)]
+    ref = catenax.solve.pick(singles, dict(starts=k, seed=seed, perturbation=0.5))
+    assert r.extra["start_index"] == ref.extra["start_index"]
+    assert [(m["count"], m["start"]) for m in r.extra["minima"]] == [
+        (m["count"], m["start"]) for m in ref.extra["minima"]
+    ]
+    np.testing.assert_allclose([m["energy"] for m in r.extra["minima"]],
+                               [m["energy"] for m in ref.extra["minima"]], atol=1e-12)  # fmt: skip
+    assert r.message.split("; best:")[0] == ref.message.split("; best:")[0]
+
+
+def test_one_verdict_per_distinct_point():
+    from catenax.solve import Result, pick_batch
+
+    k = 50
+    x = np.zeros((k, 3))
+    x[k // 2 :] = 1.0  # two distinct points
+    out = dict(x=x, e=np.where(np.arange(k) < k // 2, 2.0, 1.0), gmax=np.zeros(k),
+               status=np.ones(k, int))  # fmt: skip
+    calls = []
+
+    def verdict(p):
+        calls.append(p)
+        return {"stable": True, "verdict": "minimum", "min_eigenvalue": 1.0}
+
+    def result(i):
+        return Result(x[i], float(out["e"][i]), 0.0, 3, "converged", "converged.", "newton")
+
+    p = pick_batch(out, {"starts": k}, result, verdict)
+    assert len(calls) == 2 and p.extra["start_index"] == k // 2
+    assert [m["count"] for m in p.extra["minima"]] == [k // 2, k // 2]
+
+
+def test_clustering_thousands_of_starts_is_fast():
+    import time
+
+    from catenax.solve import cluster_starts
+
+    rng = np.random.default_rng(0)
+    xs = rng.integers(0, 3, size=(1, 4000, 1)).astype(float) * np.ones((1, 4000, 20))
+    t = time.perf_counter()
+    owner = cluster_starts(xs, np.ones((1, 4000), bool), 2.2e-16)
+    assert time.perf_counter() - t < 5  # a double loop in Python took minutes
+    assert len(np.unique(owner)) == 3
+
+
+def test_a_long_multistart_run_keeps_the_picked_history_whole():
+    kw = dict(method="gd", learning_rate=0.05, max_steps=3000, tol=1e-9)
+    r = catenax.minimize(E, jnp.zeros(20), 5.0, 0.8, 0.1, multistart=3, **kw)
+    assert r.steps > 1024 and len(r.energy_history) == r.steps + 1
+    assert np.all(np.isfinite(r.energy_history))
+    assert r.energy_history[-1] == pytest.approx(r.energy)

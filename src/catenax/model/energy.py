@@ -31,7 +31,7 @@ from .hessian import (
     hessian_matvec,
     hessian_springs,
 )
-from .network import _fixed_mask
+from .network import _fixed_mask, free_mask
 from .support import check_held, runaway
 
 __all__ = [
@@ -306,4 +306,6 @@ network_energy.hessian_edges = hessian_edges
 # support raises); after every step, whether a node has run away (an energy that
 # keeps falling).
 network_energy.check_held = check_held
+# Without a ``free`` mask the driver holds the network's supports (its fixed nodes).
+network_energy.default_free = lambda x, net: free_mask(net)
 network_energy.runaway = runaway

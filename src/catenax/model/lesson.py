@@ -14,16 +14,16 @@ i.e. N - 1 inner springs, two springs to the pinned ends, and gravity.
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import jax
 import jax.numpy as jnp
 
+from .chain_params import check_chain_params, check_chain_scale, validate_chain_params
 from .support import check_chain_held
 
 __all__ = [
     "LESSON",
+    "check_chain_params",
+    "check_chain_scale",
     "chain_energy",
     "chain_force_scale",
     "chain_hessian_tridiagonal",
@@ -248,54 +248,10 @@ def chain_hessian_tridiagonal(y, spring, length, mass_g):
     return spring_tridiagonal(spring_curvature(s, spring, length))
 
 
-def validate_chain_params(n, spring, length, mass_g):
-    """Check the lesson chain's parameters before anything is run.
-
-    Args:
-        n: number of masses, an integer >= 1.
-        spring: spring constant K, a finite number >= 0.
-        length: rest length l, a finite number > 0.
-        mass_g: weight of one mass, a finite number >= 0.
-
-    Returns:
-        ``(n, spring, length, mass_g)`` as ``(int, float, float, float)``.
-
-    Raises:
-        ValueError: a parameter is out of range or not a number; the message
-            starts with the field name (``"spring: ..."``) and says what to use.
-
-    Example:
-        >>> validate_chain_params(20, 5.0, 0.8, 0.1)
-        (20, 5.0, 0.8, 0.1)
-        >>> validate_chain_params(20, -1.0, 0.8, 0.1)
-        Traceback (most recent call last):
-        ...
-        ValueError: spring: -1.0 must be a finite number >= 0; use e.g. 5.0
-    """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise ValueError(f"n: {n!r} is not an integer; use a whole number of masses, e.g. 20")
-    if n < 1:
-        raise ValueError(f"n: {n} must be >= 1 (the number of masses); use e.g. 20")
-    out = [int(n)]
-    for name, value, example, strict in (
-        ("spring", spring, 5.0, False),
-        ("length", length, 0.8, True),
-        ("mass_g", mass_g, 0.1, False),
-    ):
-        bound = "> 0" if strict else ">= 0"
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise ValueError(f"{name}: {value!r} is not a number; use e.g. {example}")
-        value = float(value)
-        if not math.isfinite(value) or value < 0 or (strict and value == 0):
-            raise ValueError(
-                f"{name}: {value!r} must be a finite number {bound}; use e.g. {example}"
-            )
-        out.append(value)
-    return tuple(out)
-
-
 # The driver reads these to pick a force scale and a Hessian structure.
 chain_energy.force_scale = chain_force_scale
 chain_energy.hessian_tridiagonal = chain_hessian_tridiagonal
 # Before solving, the driver refuses a chain that nothing holds (spring = 0 with weight).
 chain_energy.check_held = check_chain_held
+# ... and checks its parameters for the run's dtype (types, ranges, overflow).
+chain_energy.check_params = check_chain_params

@@ -10,13 +10,20 @@ multistart pick (:func:`cluster_starts`, :func:`best_start`).
 """
 
 from .advice import diverged_advice, largest_eigenvalue
-from .compare import DEFAULT_COMPARE_METHODS, compare
-from .driver import (
+from .checks import (
+    MAX_SEED,
+    MAX_STEPS_LIMIT,
+    check_flag,
     check_int,
     check_max_steps,
+    check_problem,
+    check_run_memory,
+    check_seed,
     check_tolerances,
-    minimize,
+    run_bytes,
 )
+from .compare import DEFAULT_COMPARE_METHODS, compare
+from .driver import minimize
 from .loop import (
     all_finite,
     force_scale_fn,
@@ -33,6 +40,7 @@ from .multistart import (
     default_perturbation,
     perturbation_scale,
     pick,
+    pick_batch,
 )
 from .result import (
     CONVERGED,
@@ -44,9 +52,12 @@ from .result import (
     STALLED,
     STATUSES,
     Result,
+    budget_advice,
     default_rtol,
+    stall_advice,
     status_message,
 )
+from .segments import report_progress
 from .stability import (
     VERDICTS,
     attach_verdict,
@@ -67,6 +78,8 @@ __all__ = [
     "DEFAULT_COMPARE_METHODS",
     "DEFAULT_RTOL",
     "DIVERGED",
+    "MAX_SEED",
+    "MAX_STEPS_LIMIT",
     "MAX_STEPS",
     "RUNNING",
     "SADDLE",
@@ -76,8 +89,13 @@ __all__ = [
     "all_finite",
     "attach_verdict",
     "best_start",
+    "budget_advice",
+    "check_flag",
     "check_int",
     "check_max_steps",
+    "check_problem",
+    "check_run_memory",
+    "check_seed",
     "check_tolerances",
     "cluster_starts",
     "compare",
@@ -97,8 +115,12 @@ __all__ = [
     "minimize",
     "perturbation_scale",
     "pick",
+    "pick_batch",
+    "report_progress",
     "ritz_extremes",
+    "run_bytes",
     "stability_verdict",
+    "stall_advice",
     "start_status",
     "status_message",
     "step_status",

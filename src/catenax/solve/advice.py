@@ -114,16 +114,15 @@ def diverged_advice(energy, params, x, name, x0=None, *, free=None, solve=None) 
     known = math.isfinite(lam) and lam > 0
     if name == "fire":
         return _fire(lam, where) if known else (
-            " Try a smaller initial time step dt (the learning rate), or method 'newton'."
+            " Try a smaller initial time step dt (the `learning_rate`), or `method='newton'`."
         )  # fmt: skip
     if not known:
-        return " Try a smaller learning rate, or method 'newton'."
+        return " Try a smaller `learning_rate`, or `method='newton'`."
     step = 2.0 / lam
     return (
         f" The step size is too large: gradient descent is stable only for a step "
         f"below 2/lambda_max = {step:.4g} (lambda_max = {lam:.4g}, the largest Hessian "
-        f"eigenvalue {where}). Try a learning rate of about "
-        f"{0.9 * step:.3g}, or method 'newton'."
+        f"eigenvalue {where}). Try `learning_rate={0.9 * step:.3g}`, or `method='newton'`."
     )
 
 
@@ -134,8 +133,8 @@ def _fire(lam: float, where: str) -> str:
         f" FIRE's time step dt may be too large for the stiffest mode: its velocity-Verlet "
         f"step is stable only for dt below 2/sqrt(lambda_max) = {bound:.4g} "
         f"(lambda_max = {lam:.4g}, the largest Hessian eigenvalue {where}). Try "
-        f"method=FIRE(dt={0.25 * safety * bound:.3g}, dt_max={safety * bound:.3g}) (the "
-        f"learning rate is FIRE's first dt), or method 'newton'. FIRE already caps dt at "
+        f"`method=FIRE(dt={0.25 * safety * bound:.3g}, dt_max={safety * bound:.3g})` (the "
+        f"`learning_rate` is FIRE's first dt), or `method='newton'`. FIRE already caps dt at "
         f"{safety:g} of that bound as it estimates it and undoes steps that climb, so if "
         f"the energy kept falling, check that the structure is held."
     )

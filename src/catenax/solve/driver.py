@@ -39,26 +39,30 @@ import numpy as np
 from catenax.solvers import DEFAULT_METHOD, resolve_method
 
 from .advice import diverged_advice
-from .multistart import perturbation_scale, pick
-from .result import DEFAULT_RTOL, RUNNING, STATUSES, Result, default_rtol, status_message
-from .segments import batched_runner, runner, unpack_out
-from .stability import attach_verdict
+from .checks import (
+    check_flag,
+    check_int,
+    check_max_steps,
+    check_problem,
+    check_run_memory,
+    check_seed,
+    check_tolerances,
+)
+from .loop import _Spec
+from .multistart import perturbation_scale, pick_batch
+from .result import DEFAULT_RTOL, STATUSES, Result, default_rtol, status_message
+from .segments import batched_runner, run_segments, runner
+from .stability import attach_verdict, stability_verdict
 
 __all__ = [
     "DEFAULT_RTOL",
     "Result",
     "STATUSES",
-    "check_int",
-    "check_max_steps",
-    "check_tolerances",
     "minimize",
     "runaway_message",
 ]
 
 _DEFAULT = object()
-
-#: Steps are counted in int32 inside the jitted loop.
-_MAX_STEPS_LIMIT = 2**31 - 2
 
 
 def minimize(
@@ -117,8 +121,10 @@ def minimize(
             on the device they fill buffers of ``SEGMENT + 1`` numbers, which the
             host collects segment by segment). ``False`` keeps no history (one
             call runs the whole budget); the histories are then empty.
-        free: optional mask (1 free, 0 fixed) of the shape of ``x0``; fixed
-            coordinates get zero gradient and never move.
+        free: optional mask (1 free, 0 fixed) of exactly the shape of ``x0``;
+            fixed coordinates get zero gradient and never move. ``None``: the
+            energy's ``default_free(x0, *params)`` when it has one (a network's
+            supports, for :func:`catenax.network_energy`), else all free.
         stability: compute the stability verdict (extreme Hessian eigenvalues,
             see :func:`catenax.stability_verdict`) after the run and put
             ``min_eigenvalue``, ``max_eigenvalue``, ``stable`` and
@@ -129,7 +135,8 @@ def minimize(
             the result is the lowest stable minimum found and
             ``extra["minima"]`` lists the distinct minima (energy, count,
             symmetric or not). ``None`` runs ``x0`` alone.
-        seed: random seed of the multistart perturbations.
+        seed: random seed of the multistart perturbations, an integer from 0
+            to 2**32 - 1.
         perturbation: the perturbation scale ``s``; default
             ``0.5 * max(1, RMS spread of x0 about its mean)`` (for the lesson's
             flat chain: 0.5, half the mass spacing).
@@ -138,10 +145,21 @@ def minimize(
         A :class:`Result`.
 
     Raises:
-        ValueError: bad ``max_steps``, ``tol``, ``record_every``, ``multistart``,
-            ``perturbation``, method or schedule; a
+        ValueError: every argument is checked before any work
+            (:mod:`catenax.solve.checks`; the message starts with its name):
+            ``x0`` empty or not finite, a ``free`` mask of another shape or with
+            values other than 0/1, a bad ``max_steps`` (int32), ``tol``/``atol``
+            (finite numbers >= 0, not bools), ``record_every``, ``multistart``,
+            ``seed``, ``perturbation``, method, learning rate or schedule, or
+            parameters the energy's ``check_params`` refuses (the chain's:
+            ranges, and no overflow in ``x0``'s dtype); a
+            :class:`~catenax.errors.ResourceLimit` when the run's buffers
+            (starts, recorded iterates) would exceed the memory limit; a
             :class:`~catenax.errors.FieldError` from ``energy.check_held``
             when the structure is not held.
+        TypeError: a value of the wrong kind: strings, ``None`` or bools as
+            numbers (``x0``, parameters), ``stability``/``history`` that are
+            not bools, a method of no known kind.
 
     Example:
         >>> import catenax, jax.numpy as jnp
@@ -150,20 +168,27 @@ def minimize(
         >>> r.steps, r.status
         (60, 'max_steps')
     """
+    x0, free_mask = check_problem(energy, x0, params, free)
+    dtype = x0.dtype
     max_steps = check_max_steps(max_steps)
     if record_every is not None:
         record_every = check_int("record_every", record_every, minimum=1)
-    x0 = jnp.asarray(x0)
-    if not jnp.issubdtype(x0.dtype, jnp.floating):
-        x0 = x0.astype(jnp.result_type(float))
-    dtype = x0.dtype
+    history, stability = check_flag("history", history), check_flag("stability", stability)
     if tol is _DEFAULT:
         tol = default_rtol(dtype)
     check = tol is not None
     check_tolerances(tol, atol)
+    seed = check_seed(seed)
+    if multistart is not None:
+        multistart = check_int("multistart", multistart, minimum=1)
+    scale = None
+    if multistart is not None or perturbation is not None:
+        scale = perturbation_scale(x0, perturbation)
+    spec = _Spec(energy, None, max_steps if record_every else None, record_every, check, history)
+    check_run_memory(x0, starts=multistart, history_len=spec.n_hist(), records=spec.n_rec,
+                     record_every=record_every)  # fmt: skip
     method = resolve_method(method, learning_rate, schedule, max_steps)
     params = tuple(_as_param(p, dtype) for p in params)
-    free_mask = np.ones(x0.shape, dtype) if free is None else jnp.asarray(free, dtype)
     held = getattr(energy, "check_held", None)
     if held is not None:
         held(x0, *params, free=free_mask)
@@ -171,26 +196,31 @@ def minimize(
     aux = prepare(energy, x0, params, free_mask) if prepare is not None else None
     # The step budget is a runtime argument of the compiled loop unless iterates
     # are recorded (their buffers are sized by it).
-    key = (energy, method, max_steps if record_every else None, record_every, check,
-           bool(history))  # fmt: skip
+    key = (energy, method, max_steps if record_every else None, record_every, check, history)
     atol = atol + (_gradient_floor(energy, x0, params) if check else 0.0)
     args = (params, free_mask, np.asarray(tol or 0.0, dtype), np.asarray(atol, dtype),
             np.int32(max_steps), aux)  # fmt: skip
-    settings = (max_steps, record_every, check, bool(history))
+    settings = (max_steps, record_every, check, history)
     problem = (energy, params, free_mask, stability)
-    if multistart is not None:
-        k = check_int("multistart", multistart, minimum=1)
-        scale = perturbation_scale(x0, perturbation)
-        noise = jax.random.normal(jax.random.key(int(seed)), (k,) + x0.shape, dtype)
-        x0s = x0[None] + scale * noise * free_mask[None]
-        out = _segments(batched_runner(*key), x0s, args)
-        results = [
-            _result(jax.tree.map(lambda a, i=i: a[i], out), method.name, settings, problem, x0s[i])
-            for i in range(k)
-        ]
-        return pick(results, dict(starts=k, seed=int(seed), perturbation=scale))
-    out = _segments(runner(*key), x0, args)
-    return _result(out, method.name, settings, problem, x0)
+    if multistart is None:
+        out = _segments(runner(*key), x0, args)
+        return _result(out, method.name, settings, problem, x0)
+    noise = jax.random.normal(jax.random.key(seed), (multistart,) + x0.shape, dtype)
+    x0s = x0[None] + scale * noise * free_mask[None]
+    out = _segments(batched_runner(*key), x0s, args, all_history=False)
+
+    def result(i):
+        lane = {k: v[i] for k, v in out.items()}
+        if history and int(lane["steps"]) >= lane["he"].shape[-1]:
+            # its history went past the first segment, which is all the batch keeps
+            lane = _segments(runner(*key), x0s[i], args)
+        return _result(lane, method.name, settings, problem, x0s[i])
+
+    def verdict(x):
+        return stability_verdict(energy, x, *params, free=free_mask)
+
+    info = dict(starts=multistart, seed=seed, perturbation=scale)
+    return pick_batch(out, info, result, verdict if stability else None)
 
 
 def _gradient_floor(energy, x0, params) -> float:
@@ -211,83 +241,13 @@ def _jitted(fn):
     return jax.jit(fn)
 
 
-def _segments(fns, x0, args) -> dict:
-    """Run the compiled loop segment by segment; the host joins the histories."""
-    run, resume = fns
-    packed, rest = run(x0, *args)
-    host = jax.device_get(packed)
-    if not np.any(host["ints"][..., 1] == RUNNING):
-        return unpack_out(host)
-    hists = [host["hist"]]
-    while np.any(np.asarray(packed["ints"])[..., 1] == RUNNING):
-        packed, rest = resume({k: v for k, v in packed.items() if k != "hist"}, rest, *args)
-        hists.append(packed["hist"])
-    host, hists = jax.device_get((packed, hists))
-    # he[0] of a later segment repeats the last entry of the one before.
-    host["hist"] = np.concatenate([hists[0]] + [h[..., 1:] for h in hists[1:]], axis=-1)
-    return unpack_out(host)
+def _segments(fns, x0, args, all_history=True) -> dict:
+    """Run the compiled loop segment by segment; the host joins the histories.
 
-
-def check_int(name, value, minimum) -> int:
-    """An integer setting, checked.
-
-    Args:
-        name: the setting's name (starts the message).
-        value: its value.
-        minimum: the smallest allowed value.
-
-    Returns:
-        ``int(value)``.
-
-    Raises:
-        ValueError: not an integer (bools are not), or below ``minimum``.
-
-    Example:
-        >>> check_int("max_steps", 10, minimum=1)
-        10
-        >>> check_int("max_steps", 0, minimum=1)
-        Traceback (most recent call last):
-        ...
-        ValueError: max_steps: 0 must be >= 1
+    ``all_history=False`` keeps only the first segment's histories (a batch of
+    starts: the driver reruns the one it picks when it needs more).
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name}: {value!r} is not an integer; use e.g. {max(minimum, 100)}")
-    if value < minimum:
-        raise ValueError(f"{name}: {value} must be >= {minimum}")
-    return int(value)
-
-
-def check_max_steps(max_steps) -> int:
-    """``max_steps``, checked: an integer from 1 to what the int32 loop can count."""
-    max_steps = check_int("max_steps", max_steps, minimum=1)
-    if max_steps > _MAX_STEPS_LIMIT:
-        raise ValueError(
-            f"max_steps: {max_steps} is more than the loop can count "
-            f"({_MAX_STEPS_LIMIT}, int32); use a smaller budget"
-        )
-    return max_steps
-
-
-def check_tolerances(tol, atol) -> None:
-    """Check the stopping rule's ``tol`` (``None``: no test) and ``atol``.
-
-    Args:
-        tol: the relative tolerance, or ``None``.
-        atol: the absolute tolerance.
-
-    Raises:
-        ValueError: not a finite number >= 0.
-
-    Example:
-        >>> check_tolerances(1e-10, 0.0)
-        >>> check_tolerances(-1.0, 0.0)
-        Traceback (most recent call last):
-        ...
-        ValueError: tol: -1.0 must be a finite number >= 0
-    """
-    for name, value in (("tol", tol if tol is not None else 0.0), ("atol", atol)):
-        if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise ValueError(f"{name}: {value!r} must be a finite number >= 0")
+    return run_segments(fns, x0, args, all_history)
 
 
 def _as_param(p, dtype):
@@ -319,7 +279,8 @@ def _result(out, name, settings, problem, x0=None) -> Result:
     if status == "diverged" and bool(out["runaway"]):
         message = runaway_message(steps)
     else:
-        message = status_message(status, name, steps, gm, thr if check else None, max_steps)
+        message = status_message(status, name, steps, gm, thr if check else None, max_steps,
+                                 np.asarray(out["x"]).dtype)  # fmt: skip
         if status == "diverged":
             message += diverged_advice(
                 energy, params, out["x"], name, x0=x0, free=free, solve=minimize

@@ -12,13 +12,24 @@ energy. :func:`catenax.minimize` and sweeps (lane by lane) use the same function
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 
-from .result import Result
+from catenax.errors import FieldError
 
-__all__ = ["best_start", "cluster_starts", "default_perturbation", "perturbation_scale", "pick"]
+from .result import CONVERGED, SADDLE, STATUSES, Result
+
+__all__ = [
+    "best_start",
+    "cluster_starts",
+    "default_perturbation",
+    "perturbation_scale",
+    "pick",
+    "pick_batch",
+]
 
 
 def default_perturbation(x0, xp=np):
@@ -47,14 +58,14 @@ def perturbation_scale(x0, perturbation) -> float:
 
     Args:
         x0: the start.
-        perturbation: a finite number >= 0, or ``None`` for
+        perturbation: a finite number > 0, or ``None`` for
             :func:`default_perturbation`.
 
     Returns:
         The scale as a float.
 
     Raises:
-        ValueError: ``perturbation`` is not a finite number >= 0.
+        FieldError: ``perturbation`` is not a finite number > 0.
 
     Example:
         >>> perturbation_scale(np.zeros(20), None), perturbation_scale(np.zeros(3), 0.1)
@@ -63,14 +74,10 @@ def perturbation_scale(x0, perturbation) -> float:
     if perturbation is None:
         x = np.asarray(x0, float)
         return float(default_perturbation(x)) if x.size else 0.5
-    if (
-        isinstance(perturbation, bool)
-        or not isinstance(perturbation, (int, float))
-        or not math.isfinite(perturbation)
-        or perturbation < 0
-    ):
-        raise ValueError(
-            f"perturbation: {perturbation!r} must be a finite number >= 0; use e.g. 0.5"
+    real = isinstance(perturbation, numbers.Real) and not isinstance(perturbation, bool)
+    if not real or not math.isfinite(perturbation) or perturbation <= 0:
+        raise FieldError(
+            "perturbation", f"{perturbation!r} must be a finite number > 0; use e.g. 0.5"
         )
     return float(perturbation)
 
@@ -97,13 +104,16 @@ def cluster_starts(xs, converged, eps):
     xs = np.asarray(xs).reshape(n, k, -1).astype(float)
     tol_x = 100 * math.sqrt(eps) * (1.0 + np.max(np.abs(xs), axis=2, initial=0.0))
     owner = np.full((n, k), -1, np.int64)
+    reps = np.zeros(0, np.int64)  # starts that represent a minimum in some lane
     for i in range(k):
         mine = np.full(n, -1, np.int64)
-        for j in range(i):
-            d = np.max(np.abs(xs[:, j] - xs[:, i]), axis=1, initial=0.0)
-            hit = (owner[:, j] == j) & (d <= tol_x[:, i]) & (mine < 0)
-            mine = np.where(hit, j, mine)
+        if reps.size:
+            d = np.max(np.abs(xs[:, reps] - xs[:, i : i + 1]), axis=2, initial=0.0)
+            hit = (owner[:, reps] == reps) & (d <= tol_x[:, i : i + 1])
+            mine = np.where(hit.any(axis=1), reps[np.argmax(hit, axis=1)], -1)
         owner[:, i] = np.where(converged[:, i], np.where(mine >= 0, mine, i), -1)
+        if np.any(owner[:, i] == i):
+            reps = np.append(reps, i)
     return owner
 
 
@@ -177,3 +187,74 @@ def _minimum(results, owner, i, eps) -> dict:
     sym = bool(np.max(np.abs(x - x[::-1]), initial=0.0) <= tol_x) if x.ndim == 1 else None
     return dict(energy=r.energy, count=int(np.sum(owner == i)), symmetric=sym, start=i,
                 min_eigenvalue=r.extra.get("min_eigenvalue"), grad_max=r.grad_max)  # fmt: skip
+
+
+def pick_batch(out: dict, info: dict, result: Callable, verdict: Callable | None) -> Result:
+    """:func:`pick` for a batch of starts given as arrays: one verdict per distinct point.
+
+    The same rule as :func:`pick`, without a :class:`Result` per start:
+    converged starts are clustered first (:func:`cluster_starts`); each
+    cluster's representative gets the stability verdict, which its members
+    share (they sit at the same point); the saddles among them become
+    ``saddle`` and do not count as minima. Only the picked start's result is
+    built (with its histories, message and verdict).
+
+    Args:
+        out: the batch's loop output on the host: ``x`` (K, ...), ``e``,
+            ``gmax``, ``status`` (int codes), one entry per start.
+        info: ``{"starts": K, "seed": ..., "perturbation": s}`` for ``extra``.
+        result: ``result(i) -> Result`` of start ``i`` (verdict attached).
+        verdict: ``verdict(x) -> dict`` (:func:`catenax.stability_verdict`'s),
+            or ``None`` (no verdict: every converged start is a minimum).
+
+    Returns:
+        The picked start's result, as :func:`pick` returns it.
+
+    Example:
+        >>> out = dict(x=np.zeros((3, 2)), e=np.array([1.0, 1.0, 2.0]),
+        ...            gmax=np.zeros(3), status=np.array([1, 1, 2]))
+        >>> r = Result(np.zeros(2), 1.0, 0.0, 3, "converged", "converged.", "newton")
+        >>> p = pick_batch(out, {"starts": 3}, lambda i: r, None)
+        >>> p.extra["minima"][0]["count"], p.message[:43]
+        (2, 'multistart: 3 starts (2 converged, 1 max_st')
+    """
+    xs = np.asarray(out["x"])
+    k = xs.shape[0]
+    status = np.asarray(out["status"]).astype(np.int64).reshape(k)
+    energy = np.asarray(out["e"], float).reshape(k)
+    eps = float(np.finfo(xs.dtype).eps) if np.issubdtype(xs.dtype, np.floating) else 2.2e-16
+    conv = status == CONVERGED
+    owner = cluster_starts(xs[None], conv[None], eps)[0]
+    reps = np.flatnonzero(owner == np.arange(k))
+    stable, saddle, lmin = np.ones(k, bool), np.zeros(k, bool), {}
+    for r in reps if verdict is not None else ():
+        v = verdict(xs[r])
+        stable[r], saddle[r] = bool(v["stable"]), v["verdict"] == "saddle"
+        lmin[int(r)] = v["min_eigenvalue"]
+    safe = np.maximum(owner, 0)
+    minimum = conv & stable[safe]
+    status = np.where(conv & saddle[safe], SADDLE, status)
+    owner = np.where(minimum, owner, -1)
+    best_i = int(best_start(owner[None], energy[None])[0])
+    minima = [_batch_minimum(out, owner, int(r), eps, lmin.get(int(r))) for r in reps
+              if minimum[r]]  # fmt: skip
+    minima.sort(key=lambda m: m["energy"])
+    best = result(best_i)
+    names, counts = np.unique(np.asarray(STATUSES)[status], return_counts=True)
+    summary = ", ".join(f"{n} {s}" for s, n in zip(names, counts, strict=True))
+    message = (
+        f"multistart: {info['starts']} starts ({summary}); {len(minima)} distinct stable "
+        f"minima; best: {best.message}"
+    )
+    extra = {**best.extra, "multistart": info, "start_index": best_i, "minima": minima}
+    return replace(best, message=message, extra=extra)
+
+
+def _batch_minimum(out, owner, i, eps, min_eigenvalue) -> dict:
+    """The entry of ``minima`` for representative start ``i`` of a batch."""
+    x = np.asarray(out["x"][i], float)
+    tol_x = 100 * math.sqrt(eps) * (1.0 + float(np.max(np.abs(x), initial=0.0)))
+    sym = bool(np.max(np.abs(x - x[::-1]), initial=0.0) <= tol_x) if x.ndim == 1 else None
+    return dict(energy=float(out["e"][i]), count=int(np.sum(owner == i)), symmetric=sym,
+                start=i, min_eigenvalue=min_eigenvalue,
+                grad_max=float(out["gmax"][i]))  # fmt: skip

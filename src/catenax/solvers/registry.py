@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -163,7 +164,8 @@ def check_learning_rate(lr, field: str = "learning_rate", example: str = "0.1") 
         example: a valid value for the message's "use e.g." hint.
 
     Raises:
-        ValueError: ``"field: value is not a finite number; use e.g. example"`` or
+        ValueError: ``"field: value is not a number; use e.g. example"`` (a
+            bool or a string is not), ``"... is not a finite number ..."`` or
             ``"field: value must be > 0; ..."``.
 
     Example:
@@ -175,7 +177,9 @@ def check_learning_rate(lr, field: str = "learning_rate", example: str = "0.1") 
     """
     if lr is None:
         return
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr):
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
+        raise ValueError(f"{field}: {lr!r} is not a number; use e.g. {example}")
+    if not math.isfinite(lr):
         raise ValueError(f"{field}: {lr!r} is not a finite number; use e.g. {example}")
     if lr <= 0:
         raise ValueError(f"{field}: {lr!r} must be > 0; use e.g. {example}")
@@ -226,6 +230,11 @@ def resolve_method(
         return _method_object(method)
     if not takes_learning_rate(method):
         check_learning_rate(learning_rate)
+        if schedule is not None:
+            raise ValueError(
+                f"schedule: {method} takes no learning rate, so no schedule (its step comes "
+                "from the Hessian or a line search); drop the schedule"
+            )
         return REGISTRY[method].factory()
     if method not in REGISTRY:
         raise ValueError(
@@ -241,6 +250,9 @@ def resolve_method(
     if isinstance(schedule, str):
         schedule = parse_schedule(schedule)
     if isinstance(schedule, tuple):
+        if len(schedule) != 2 or not isinstance(schedule[1], dict):
+            raise TypeError("schedule: a tuple must be (name, {parameter: value}); use e.g. "
+                            "('linear', {'end_value': 0.01})")  # fmt: skip
         name, params = schedule
         return _named(method, float(lr), name, tuple(sorted(params.items())), int(max_steps))
     if schedule is None or callable(schedule):
