@@ -23,16 +23,17 @@ import numpy as np
 
 import catenax
 import catenax.solvers
+from catenax.errors import FieldError
 from catenax.io import (
     NETWORK_SUFFIXES,
     Scenario,
-    ScenarioText,
     load_scenario,
     result_to_dict,
     solve_scenario,
     to_jsonable,
     write_network_result,
 )
+from catenax.model import check_dtype_range
 from catenax.solve import DEFAULT_RTOL, minimize
 from catenax.solvers import make_schedule, parse_schedule
 
@@ -45,6 +46,7 @@ from .common import (
     setup_jax,
 )
 from .report import finish_run, scenario_summary
+from .talk import working
 
 __all__ = ["MAX_FRAMES", "NETWORK_OUT_SUFFIXES", "relax_scenario", "scenario_summary"]
 
@@ -55,16 +57,7 @@ NETWORK_OUT_SUFFIXES = NETWORK_SUFFIXES
 MAX_FRAMES = 80
 
 
-def _file_error(path: Path, key: str, detail: str) -> ValueError:
-    """A ValueError ``"file:line: solver.key: detail"`` (the line where it is found)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):  # pragma: no cover - it was just read
-        text = None
-    return ScenarioText(path.name, text).error("solver", key, detail)
-
-
-def _check_settings(path: Path, settings: dict, from_file: set[str]) -> None:
+def _check_settings(scn: Scenario, settings: dict, from_file: set[str]) -> None:
     """Check the merged solver settings; name the file and key for values from the file.
 
     A message about a value given on the command line keeps its field; the
@@ -74,7 +67,7 @@ def _check_settings(path: Path, settings: dict, from_file: set[str]) -> None:
     def fail(err: Exception) -> NoReturn:
         field, sep, rest = str(err).partition(":")
         if sep and field.strip() in from_file:
-            raise _file_error(path, field.strip(), rest.strip()) from None
+            raise scn.error("solver", field.strip(), rest.strip()) from None
         raise err
 
     seed = settings.get("seed")
@@ -100,14 +93,23 @@ def _minimize_default(name: str) -> Any:
     return inspect.signature(minimize).parameters[name].default
 
 
-def _as_dtype(net, dtype: str):
-    """The network with its floating-point arrays in ``dtype``."""
+def _as_dtype(scn: Scenario, dtype: str):
+    """The scenario's network with its floating-point arrays in ``dtype``.
+
+    Refused, naming the file and the key, when its forces or energy would
+    overflow in ``dtype`` (:func:`catenax.model.check_dtype_range`).
+    """
+    try:
+        check_dtype_range(scn.network, dtype)
+    except FieldError as e:
+        key = {"positions": "nodes"}.get(e.field, e.field)
+        raise scn.error("structure", key, e.detail) from None
 
     def cast(a):
         a = jnp.asarray(a)
         return a.astype(dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a
 
-    return jax.tree.map(cast, net)
+    return jax.tree.map(cast, scn.network)
 
 
 def _settings(path: Path, scn: Scenario, overrides: dict, tol: tuple[bool, float | None]) -> dict:
@@ -117,7 +119,7 @@ def _settings(path: Path, scn: Scenario, overrides: dict, tol: tuple[bool, float
     if tol_given:
         explicit["tol"] = tol_value  # None: no stopping test
     settings = {**scn.solver_settings, **explicit}
-    _check_settings(path, settings, set(scn.solver_settings) - set(explicit))
+    _check_settings(scn, settings, set(scn.solver_settings) - set(explicit))
     return settings
 
 
@@ -131,6 +133,7 @@ def relax_scenario(
     animate: Path | None,
     out: Path | None,
     as_json: bool,
+    progress: bool | None = None,
 ) -> NoReturn:
     """Relax a scenario file's network and report it (the body of ``catenax relax SCENARIO``).
 
@@ -150,6 +153,8 @@ def relax_scenario(
         animate: ``--animate`` destination (gif) or ``None``.
         out: ``--out`` destination (json/npz/csv/obj) or ``None``.
         as_json: print the result as one JSON object on stdout.
+        progress: ``--progress/--quiet`` (``None``: neither; see
+            :func:`catenax.cli.talk.working`).
 
     Returns:
         Never: it ends with ``typer.Exit`` (0 finished, 1 diverged).
@@ -173,11 +178,14 @@ def relax_scenario(
     setup_jax(x64=dtype == "float64")
     scn = load_scenario(path)
     settings = _settings(path, scn, overrides, (tol_given, tol_value))
-    net = _as_dtype(scn.network, dtype)
+    net = _as_dtype(scn, dtype)
     steps = settings.get("max_steps", _minimize_default("max_steps"))
     if plot is not None or animate is not None:
         settings["record_every"] = record_every(net.n_nodes * net.dim, steps)
-    result = solve_scenario(dataclasses.replace(scn, network=net, solver_settings=settings))
+    # Nothing relax reports uses the per-step history, which grows with the steps taken.
+    settings.setdefault("history", False)
+    with working(f"relaxing {path.name} ({net.n_nodes} nodes)", progress):
+        result = solve_scenario(dataclasses.replace(scn, network=net, solver_settings=settings))
     data = _result_json(path, scn, net, result, settings, steps, dtype)
 
     method = data["params"]["method"]

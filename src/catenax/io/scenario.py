@@ -34,11 +34,7 @@ Every error is a :class:`ValueError` whose message starts with the file name
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import json
-import math
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +43,7 @@ import numpy as np
 
 from catenax.model import (
     Network,
+    check_dtype_range,
     free_mask,
     network_energy,
     reactions,
@@ -54,15 +51,13 @@ from catenax.model import (
     support_nodes,
     tensions,
 )
-from catenax.solve import minimize
+from catenax.solve import check_max_steps, minimize
 from catenax.solvers import METHODS
 
 from .files import to_jsonable
-from .scenario_text import ScenarioText, toml_error
-from .structure import BUILDERS, OPTIONAL_KEYS, REQUIRED_KEYS, is_number, parse_structure
-
-#: ``tomllib`` (Python >= 3.11), or ``None``: then only JSON scenarios can be read.
-tomllib = importlib.import_module("tomllib") if sys.version_info >= (3, 11) else None
+from .scenario_text import ScenarioText, decode_scenario, read_scenario_text
+from .scenario_values import read_bool, read_float, read_int, read_str
+from .structure import BUILDERS, OPTIONAL_KEYS, REQUIRED_KEYS, parse_structure
 
 __all__ = [
     "BUILDERS",
@@ -106,12 +101,26 @@ class Scenario:
             the ``[solver]`` table (empty when there is none).
         path: the file it came from (``None`` for :func:`parse_scenario` on a dict).
         title: the optional ``title``.
+        source: the file's name and text (:class:`ScenarioText`), for messages
+            that name its lines.
     """
 
     network: Network
     solver_settings: dict = field(default_factory=dict)
     path: Path | None = None
     title: str | None = None
+    source: ScenarioText | None = field(default=None, repr=False, compare=False)
+
+    def error(self, table: str | None, key: str | None, detail: str) -> ValueError:
+        """A ``ValueError`` "file:line: table.key: detail" about this scenario's file.
+
+        Example:
+            >>> s = parse_scenario({"structure": {"builder": "chain2d"}}, name="s.toml")
+            >>> str(s.error("structure", "stiffness", "too stiff"))
+            's.toml: structure.stiffness: too stiff'
+        """
+        source = self.source or ScenarioText(self.path.name if self.path else "<scenario>", None)
+        return source.error(table, key, detail)
 
 
 def load_scenario(path) -> Scenario:
@@ -150,32 +159,8 @@ def load_scenario(path) -> Scenario:
         raise ValueError(
             f"{name}: unknown scenario format '{path.suffix}'; use a .toml or .json file"
         )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such scenario file; check the path") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path}: cannot read the scenario file: {e}") from None
-    return _parse(_decode(name, suffix, text), ScenarioText(name, text), path)
-
-
-def _decode(name: str, suffix: str, text: str):
-    """The data of a scenario file's text (TOML or JSON by ``suffix``)."""
-    if suffix == ".toml":
-        if tomllib is None:  # pragma: no cover - Python 3.10
-            raise ValueError(
-                f"{name}: reading TOML needs Python >= 3.11 (tomllib); use a .json scenario"
-            )
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            raise ValueError(toml_error(name, text, e)) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(
-            f"{name}:{e.lineno}: not valid JSON: {e.msg} (at line {e.lineno}, column {e.colno})"
-        ) from None
+    text = read_scenario_text(path)
+    return _parse(decode_scenario(name, suffix, text), ScenarioText(name, text), path)
 
 
 def parse_scenario(data: dict, name: str = "<scenario>") -> Scenario:
@@ -200,6 +185,13 @@ def parse_scenario(data: dict, name: str = "<scenario>") -> Scenario:
 
 
 def _parse(data, ctx: ScenarioText, path) -> Scenario:
+    try:
+        return _parse_data(data, ctx, path)
+    except (OverflowError, RecursionError) as e:  # a last net: no traceback, exit 2
+        raise ctx.error(None, None, f"a value is out of range: {e}; check the numbers") from None
+
+
+def _parse_data(data, ctx: ScenarioText, path) -> Scenario:
     if not isinstance(data, dict):
         raise ctx.error(None, None, "expected a table/object with a 'structure' table at the top")
     unknown = [k for k in data if k not in _TOP_KEYS]
@@ -215,18 +207,16 @@ def _parse(data, ctx: ScenarioText, path) -> Scenario:
     structure = data["structure"]
     if not isinstance(structure, dict):
         raise ctx.error(None, "structure", "must be a table of keys")
-    title = data.get("title")
-    if title is not None and not isinstance(title, str):
-        raise ctx.error(None, "title", f"expected a string, got {title!r}")
     for key in ("title", "description"):
-        if key in data and not isinstance(data[key], str):
-            raise ctx.error(None, key, f"expected a string, got {data[key]!r}")
+        if key in data:
+            read_str(ctx, None, key, data[key])
+    title = data.get("title")
     net = parse_structure(structure, ctx)
     solver = data.get("solver", {})
     if not isinstance(solver, dict):
         raise ctx.error(None, "solver", "must be a table of keys")
     settings = _parse_solver(solver, ctx)
-    return Scenario(network=net, solver_settings=settings, path=path, title=title)
+    return Scenario(network=net, solver_settings=settings, path=path, title=title, source=ctx)
 
 
 # ------------------------------------------------------------------- solver
@@ -242,7 +232,7 @@ def _solver_keys() -> list[str]:
 
 
 def _parse_solver(solver: dict, ctx: ScenarioText) -> dict:
-    valid = _solver_keys()
+    valid = [k for k in _solver_keys() if k in _SOLVER_READERS]
     unknown = [k for k in solver if k not in valid]
     if unknown:
         raise ctx.error(
@@ -250,28 +240,43 @@ def _parse_solver(solver: dict, ctx: ScenarioText) -> dict:
             unknown[0],
             f"unknown key(s) {', '.join(map(repr, unknown))}; valid keys: {', '.join(valid)}",
         )
-    out = {}
-    for key, value in solver.items():
-        if key == "method":
-            if not isinstance(value, str) or value not in METHODS:
-                raise ctx.error(
-                    "solver",
-                    key,
-                    f"unknown method {value!r}; valid methods: {', '.join(METHODS)}",
-                )
-        elif key in ("tol", "atol"):
-            if not is_number(value) or not math.isfinite(value) or value < 0:
-                raise ctx.error("solver", key, f"{value!r} must be a finite number >= 0")
-        elif key in ("max_steps", "record_every", "multistart"):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ctx.error("solver", key, f"{value!r} must be an integer >= 1")
-        elif key == "learning_rate":
-            if not is_number(value) or not math.isfinite(value) or value <= 0:
-                raise ctx.error("solver", key, f"{value!r} must be a finite number > 0")
-        elif isinstance(value, (dict, list)):
-            raise ctx.error("solver", key, f"{value!r} must be a single value")
-        out[key] = value
-    return out
+    return {key: _SOLVER_READERS[key](ctx, key, value) for key, value in solver.items()}
+
+
+def _count(minimum):
+    return lambda ctx, key, v: read_int(ctx, "solver", key, v, minimum=minimum)
+
+
+def _steps(ctx, key, value):
+    """The step budget: an integer, then the driver's own rule (int32), under the file's key."""
+    steps = read_int(ctx, "solver", key, value, minimum=1, maximum=None)
+    try:
+        return check_max_steps(steps)
+    except ValueError as e:
+        raise ctx.error("solver", key, str(e).partition(": ")[2] or str(e)) from None
+
+
+def _number(**bounds):
+    return lambda ctx, key, v: read_float(ctx, "solver", key, v, **bounds)
+
+
+#: How each ``[solver]`` key is read: its kind and range. Ranges the driver
+#: checks again (e.g. the int32 step budget) are refused here already, so the
+#: message names the file and the key.
+_SOLVER_READERS = {
+    "method": lambda ctx, key, v: read_str(ctx, "solver", key, v, tuple(METHODS), "method"),
+    "learning_rate": _number(positive=True),
+    "schedule": lambda ctx, key, v: read_str(ctx, "solver", key, v),
+    "max_steps": _steps,
+    "tol": _number(minimum=0.0),
+    "atol": _number(minimum=0.0),
+    "record_every": _count(1),
+    "history": lambda ctx, key, v: read_bool(ctx, "solver", key, v),
+    "stability": lambda ctx, key, v: read_bool(ctx, "solver", key, v),
+    "multistart": _count(1),
+    "seed": lambda ctx, key, v: read_int(ctx, "solver", key, v, minimum=0, maximum=2**32 - 1),
+    "perturbation": _number(minimum=0.0),
+}
 
 
 # ------------------------------------------------------------ solve, report
@@ -292,7 +297,9 @@ def solve_scenario(scenario: Scenario, **overrides):
         The :class:`catenax.Result`.
 
     Raises:
-        ValueError: bad solver settings (from :func:`catenax.minimize`).
+        ValueError: bad solver settings (from :func:`catenax.minimize`), or
+            forces that would overflow in the network's float type
+            (:func:`catenax.model.check_dtype_range`).
 
     Example:
         >>> s = parse_scenario({"structure": {"builder": "chain2d", "n": 4},
@@ -303,6 +310,7 @@ def solve_scenario(scenario: Scenario, **overrides):
     settings = dict(scenario.solver_settings)
     settings.update({k: v for k, v in overrides.items() if v is not None})
     net = scenario.network
+    check_dtype_range(net, net.positions.dtype)
     return minimize(network_energy, net.positions, net, free=free_mask(net), **settings)
 
 

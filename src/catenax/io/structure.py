@@ -10,14 +10,31 @@ known, and the key.
 from __future__ import annotations
 
 import inspect
-import math
 
 import numpy as np
 
-from catenax.model import Network, chain, chain2d, cloth, from_arrays, loads_from_rows
+from catenax.model import (
+    Network,
+    chain,
+    chain2d,
+    check_network_size,
+    cloth,
+    from_arrays,
+    loads_from_rows,
+)
 from catenax.model import net as net_builder
 
 from .scenario_text import ScenarioText
+from .scenario_values import (
+    is_int,
+    is_number,
+    read_bool,
+    read_float,
+    read_indices,
+    read_int,
+    read_numbers,
+    read_str,
+)
 
 __all__ = ["BUILDERS", "OPTIONAL_KEYS", "REQUIRED_KEYS", "is_int", "is_number", "parse_structure"]
 
@@ -40,56 +57,14 @@ _FIELD_KEYS = {"positions": "nodes"}
 _T = "structure"
 
 
-def is_number(v) -> bool:
-    """A TOML/JSON number (``True``/``False`` are not)."""
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def is_int(v) -> bool:
-    """A TOML/JSON integer, or a float with an integer value."""
-    if isinstance(v, bool):
-        return False
-    return isinstance(v, int) or (isinstance(v, float) and math.isfinite(v) and v == int(v))
-
-
 def _numbers(ctx, key, value, what, depth):
-    """Nested lists of numbers of a given depth -> float array (rectangular)."""
-
-    def check(v, level, where):
-        if level == 0:
-            if not is_number(v):
-                raise ctx.error(_T, key, f"{key}{where} = {v!r} is not a number; {what}")
-            return
-        if not isinstance(v, list):
-            kind = "a number or a list" if (depth == 1 and not where) else "a list"
-            raise ctx.error(_T, key, f"{key}{where} = {v!r} is not {kind}; {what}")
-        for i, item in enumerate(v):
-            check(item, level - 1, f"{where}[{i}]")
-
-    check(value, depth, "")
-    try:
-        arr = np.asarray(value, dtype=float)
-    except ValueError:
-        raise ctx.error(_T, key, f"rows of different lengths; {what}") from None
-    if arr.ndim != depth and not (arr.size == 0 and depth > 0):
-        raise ctx.error(_T, key, f"rows of different lengths; {what}")
-    return arr
-
-
-def _indices(ctx, key, value, what):
-    if not isinstance(value, list):
-        raise ctx.error(_T, key, f"expected a list; {what}, got {value!r}")
-    out = []
-    for i, v in enumerate(value):
-        if not is_int(v):
-            raise ctx.error(_T, key, f"{key}[{i}] = {v!r} is not a node index; {what}")
-        out.append(int(v))
-    return out
+    return read_numbers(ctx, _T, key, value, depth, what)
 
 
 def _scalar_or_list(ctx, key, value, what):
+    """One number or a list of numbers (one per spring or per node)."""
     if is_number(value):
-        return float(value)
+        return read_float(ctx, _T, key, value)
     return _numbers(ctx, key, value, what, 1)
 
 
@@ -109,18 +84,19 @@ def parse_structure(s: dict, ctx: ScenarioText) -> Network:
     dim = int(dim)
     nodes = _nodes(ctx, s["nodes"], dim)
     n = nodes.shape[0]
-    springs = _springs(ctx, s["springs"])
+    springs = _springs(ctx, s["springs"], n)
     m = springs.shape[0]
+    what, fix = "the network of [structure]", "use fewer nodes and springs"
+    _build(ctx, check_network_size, dict(field="nodes", n_nodes=n, n_springs=m, dim=dim,
+                                         what=what, fix=fix))  # fmt: skip
     stiffness = _scalar_or_list(
         ctx, "stiffness", s["stiffness"], f"give one number or {m} (one per spring)"
     )
     rest = _rest_length(ctx, s["rest_length"], m)
     mass = _scalar_or_list(ctx, "mass", s["mass"], f"give one number or {n} (one per node)")
     gravity = _gravity(ctx, s.get("gravity", [0.0] * dim), dim)
-    fixed = _indices(ctx, "fixed", s["fixed"], "give a list of node indices")
-    cables = s.get("cables", False)
-    if not isinstance(cables, bool):
-        raise ctx.error(_T, "cables", f"{cables!r} is not true or false")
+    fixed = read_indices(ctx, _T, "fixed", s["fixed"], "give a list of node indices", n)
+    cables = read_bool(ctx, _T, "cables", s.get("cables", False))
     loads = _parse_loads(ctx, s.get("loads"), n, dim)
     return _build(
         ctx,
@@ -173,7 +149,8 @@ def _nodes(ctx, value, dim):
     return nodes
 
 
-def _springs(ctx, springs):
+def _springs(ctx, springs, n):
+    what = "use [i, j] with node indices i, j"
     if not isinstance(springs, list):
         raise ctx.error(_T, "springs", f"expected a list of [i, j] pairs, got {springs!r}")
     for k, pair in enumerate(springs):
@@ -182,6 +159,13 @@ def _springs(ctx, springs):
                 _T,
                 "springs",
                 f"springs[{k}] = {pair!r} is not a pair of node indices; use [i, j]",
+            )
+        if not all(0 <= int(v) < n for v in pair):  # before numpy: 10**30 fits no integer type
+            raise ctx.error(
+                _T,
+                "springs",
+                f"springs[{k}] = {[int(v) for v in pair]} refers to a node that does not exist; "
+                f"node indices run from 0 to {n - 1}; {what}",
             )
     return np.asarray(springs, dtype=np.int64).reshape(-1, 2)
 
@@ -250,14 +234,48 @@ def _builder_params(fn):
     return [p for p in inspect.signature(fn).parameters]
 
 
-def _parse_builder(s: dict, ctx: ScenarioText) -> Network:
-    name = s["builder"]
-    if name not in BUILDERS:
-        raise ctx.error(
-            _T,
-            "builder",
-            f"unknown builder {name!r}; use one of {', '.join(BUILDERS)}",
+def _supports(ctx, key, value):
+    if isinstance(value, list):
+        return read_indices(ctx, _T, key, value, "give node indices or a name such as 'corners'")
+    return read_str(ctx, _T, key, value)
+
+
+def _gravity_arg(ctx, key, value):
+    if isinstance(value, list):
+        return _numbers(ctx, key, value, "give a number g or a vector", 1).tolist()
+    return read_float(ctx, _T, key, value)
+
+
+#: How a builder parameter is read, by name; the others by their annotation
+#: (``int``, ``bool``, else a number). The builder then checks the range.
+_PARAM_READERS = {
+    "supports": _supports,
+    "gravity": _gravity_arg,
+    "y": lambda ctx, key, v: _numbers(ctx, key, v, "give one height per mass", 1).tolist(),
+}
+_KIND_READERS = {
+    "int": lambda ctx, key, v: read_int(ctx, _T, key, v, maximum=None),
+    "bool": lambda ctx, key, v: read_bool(ctx, _T, key, v),
+}
+
+
+def _builder_kwargs(fn, s: dict, ctx: ScenarioText) -> dict:
+    """The builder's keyword arguments, each read by its kind."""
+    sig = inspect.signature(fn).parameters
+    kwargs = {}
+    for key, value in s.items():
+        if key in ("builder", "dim", "loads"):
+            continue
+        annotation = str(sig[key].annotation)
+        reader = _PARAM_READERS.get(key) or _KIND_READERS.get(annotation)
+        kwargs[key] = (
+            reader(ctx, key, value) if reader is not None else read_float(ctx, _T, key, value)
         )
+    return kwargs
+
+
+def _parse_builder(s: dict, ctx: ScenarioText) -> Network:
+    name = read_str(ctx, _T, "builder", s["builder"], choices=tuple(BUILDERS))
     fn = BUILDERS[name]
     params = _builder_params(fn)
     extra = ("builder", "dim", "loads")
@@ -269,19 +287,13 @@ def _parse_builder(s: dict, ctx: ScenarioText) -> Network:
             f"unknown key(s) {', '.join(map(repr, unknown))} for builder {name!r}; its "
             f"parameters are: {', '.join(params)} (plus dim and loads)",
         )
-    kwargs = {k: v for k, v in s.items() if k not in extra}
-    for k, v in kwargs.items():
-        if isinstance(v, list):
-            if k == "supports":
-                kwargs[k] = _indices(ctx, k, v, "give node indices or a name such as 'corners'")
-            else:
-                kwargs[k] = _numbers(ctx, k, v, "give numbers", 1).tolist()
-    net = _build(ctx, fn, kwargs)
-    if "dim" in s and s["dim"] != net.dim:
+    dim = read_int(ctx, _T, "dim", s["dim"], minimum=2, maximum=3) if "dim" in s else None
+    net = _build(ctx, fn, _builder_kwargs(fn, s, ctx))
+    if dim is not None and dim != net.dim:
         raise ctx.error(
             _T,
             "dim",
-            f"dim = {s['dim']!r} but builder {name!r} makes a {net.dim}D network; remove "
+            f"dim = {dim} but builder {name!r} makes a {net.dim}D network; remove "
             f"dim or set dim = {net.dim}",
         )
     loads = _parse_loads(ctx, s.get("loads"), net.n_nodes, net.dim)

@@ -1,6 +1,7 @@
 """The model: the lesson's chain, spring networks (structure, checks, builders), energy, Hessian."""
 
 from .builders import chain, chain2d, chain_network, cloth, net
+from .checks import check_dtype_range
 from .convert import loads_from_rows
 from .energy import (
     applied_forces,
@@ -42,10 +43,13 @@ from .network import (
     unflatten,
     validate,
 )
+from .sizes import INDEX_MAX, SOLVE_COPIES, check_network_size, network_bytes
 from .support import check_chain_held, check_held, components, runaway, runaway_radius
 
 __all__ = [
     "ARRAY_FIELDS",
+    "INDEX_MAX",
+    "SOLVE_COPIES",
     "LESSON",
     "applied_forces",
     "chain",
@@ -56,7 +60,9 @@ __all__ = [
     "chain_network",
     "chain_terms",
     "check_chain_held",
+    "check_dtype_range",
     "check_held",
+    "check_network_size",
     "cloth",
     "components",
     "fixed_coordinates",
@@ -70,6 +76,7 @@ __all__ = [
     "hessian_matvec",
     "loads_from_rows",
     "net",
+    "network_bytes",
     "network_energy",
     "node_forces",
     "pad_ends",

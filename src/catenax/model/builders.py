@@ -13,27 +13,51 @@ import numpy as np
 
 from catenax.errors import FieldError
 
+from .checks import as_float, short
 from .convert import indices_mask
 from .network import Network, from_arrays
+from .sizes import INDEX_MAX, check_network_size
 
 __all__ = ["chain", "chain2d", "chain_network", "cloth", "net"]
 
 
 def _check_count(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected an integer >= {minimum}, got {short(value)}")
     if value < minimum:
         raise FieldError(name, f"{value} is too small; use an integer >= {minimum}")
+    if value > INDEX_MAX:
+        raise FieldError(
+            name, f"{short(value)} is too large; use an integer <= {INDEX_MAX} (int32)"
+        )
     return int(value)
 
 
 def _check_positive(name, value, allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"{name}: expected a number, got {value!r}")
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{name}: expected a number, got {short(value)}")
+    try:
+        number = float(value)
+    except (OverflowError, TypeError):  # a huge Python int, a complex number
+        number = float("nan")
+    if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
         need = ">= 0" if allow_zero else "> 0"
-        raise FieldError(name, f"{value!r} must be a finite number {need}")
-    return float(value)
+        raise FieldError(name, f"{short(value)} must be a finite number {need}")
+    return number
+
+
+def _check_grid(name, rows, cols, springs_per_node, what):
+    """Refuse a rows x cols grid too big for the memory limit (before anything is allocated)."""
+    n = rows * cols
+    check_network_size(
+        name,
+        n,
+        springs_per_node * n,
+        3,
+        f"a {rows} x {cols} {what}",
+        "use fewer rows and columns",
+        extra=8 * 24 * n,  # the builder's own index, position and face arrays
+    )
 
 
 def chain(
@@ -70,9 +94,10 @@ def chain(
         True
     """
     if y is not None:
-        y = np.asarray(y, dtype=float).ravel()
+        y = as_float("y", y, "n heights").ravel()
         n = y.size
     n = _check_count("n", n, 1)
+    _check_chain_size(n, "a chain of")
     heights = np.zeros(n + 2)
     if y is not None:
         heights[1:-1] = y
@@ -89,6 +114,12 @@ def chain(
         mass=_check_positive("mass_g", mass_g, allow_zero=True),
         gravity=[0.0, -1.0],
         fixed=fixed,
+    )
+
+
+def _check_chain_size(n, what, extra=0.0):
+    check_network_size(
+        "n", n + 2, n + 1, 2, f"{what} {n} masses", "use fewer masses", extra=8 * 8 * n + extra
     )
 
 
@@ -157,6 +188,8 @@ def chain2d(
         [-1.0, 1.0]
     """
     n = _check_count("n", n, 1)
+    # the starting parabola is laid out on 64 points per node: ~5 arrays of them
+    _check_chain_size(n, "a 2D chain of", extra=8 * 5 * 64 * (n + 2))
     span = _check_positive("span", span)
     seg = 1.2 * span / (n + 1) if rest_length is None else rest_length
     seg = _check_positive("rest_length", seg, allow_zero=True)
@@ -261,6 +294,7 @@ def net(
         (12, 17, [0, 3, 8, 11])
     """
     rows, cols = _check_count("rows", rows, 2), _check_count("cols", cols, 2)
+    _check_grid("rows", rows, cols, 2, "net")
     spacing = _check_positive("spacing", spacing)
     rest = 0.9 * spacing if rest_length is None else rest_length
     pos, idx, springs, faces = _grid(rows, cols, spacing)
@@ -329,6 +363,7 @@ def cloth(
         else _check_positive("shear_stiffness", shear_stiffness, allow_zero=True)
     )
     kb = _check_positive("bending_stiffness", bending_stiffness, allow_zero=True)
+    _check_grid("rows", rows, cols, 6 if kb > 0 else 4, "cloth")
     pos, idx, structural, faces = _grid(rows, cols, spacing)
     shear = np.concatenate(
         [

@@ -23,12 +23,52 @@ _WARN_STACKLEVEL = 6
 
 
 def as_float(name, value, shape_hint):
-    """``value`` as a float numpy array; a ``TypeError`` naming ``name`` if it is not numeric."""
+    """``value`` as a float numpy array, refusing what is not a number.
+
+    Booleans, strings, complex numbers and other non-numeric input raise a
+    ``TypeError`` naming ``name`` (numpy would turn ``True`` into 1.0 and
+    ``"9.81"`` into 9.81); an integer too large for a float64 raises a
+    :class:`~catenax.errors.FieldError`. Only concrete values reach this function.
+    """
+    raw = value if isinstance(value, (np.ndarray, jax.Array)) else _plain(value)
+    kind = np.dtype(raw.dtype).kind if hasattr(raw, "dtype") else "O"
+    if kind == "b" or (kind in "iuf" and _has_bool(value)):
+        raise TypeError(f"{name}: expected numbers ({shape_hint}), got booleans {short(value)}")
+    if kind not in "iuf" and kind != "O":
+        raise TypeError(f"{name}: expected numbers ({shape_hint}), got {short(value)}")
     try:
-        arr = np.asarray(value, dtype=float)
+        arr = np.asarray(raw, dtype=float)
+    except OverflowError:
+        raise FieldError(
+            name, f"a number in {short(value)} is too large for a float64 (at most "
+            f"{np.finfo(np.float64).max:.4g}); give finite numbers"
+        ) from None  # fmt: skip
     except (TypeError, ValueError):
         raise TypeError(f"{name}: expected numbers ({shape_hint}), got {short(value)}") from None
     return arr
+
+
+def _has_bool(value) -> bool:
+    """A ``True``/``False`` inside nested lists (numpy would take it as 1.0 or 0.0)."""
+    if not isinstance(value, (list, tuple)):
+        return isinstance(value, (bool, np.bool_))
+    stack = [value]
+    while stack:
+        for item in stack.pop():
+            kind = type(item)
+            if kind is list or kind is tuple:
+                stack.append(item)
+            elif kind is bool or kind is np.bool_:
+                return True
+    return False
+
+
+def _plain(value):
+    """A list or number as a numpy array, keeping what numpy makes of it (objects for huge ints)."""
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError, OverflowError):  # ragged lists: let the float cast decide
+        return np.asarray(value, dtype=object) if isinstance(value, (list, tuple)) else value
 
 
 def short(value, limit=80) -> str:
@@ -73,6 +113,10 @@ def _spring_indices(value):
         if not np.all(np.isfinite(springs)) or np.any(springs != np.round(springs)):
             raise TypeError(f"springs: node indices must be integers, got {short(springs)}")
         springs = springs.astype(np.int64)
+    if springs.dtype.kind == "O" and all(isinstance(v, int) for v in springs.ravel()):
+        raise FieldError(  # an index too big for int64
+            "springs", f"a spring refers to a node that does not exist, in {short(value)}"
+        )
     if springs.dtype.kind not in "iu":
         raise TypeError(f"springs: node indices must be integers, got {short(value)}")
     if springs.ndim != 2 or springs.shape[1] != 2:
@@ -191,6 +235,21 @@ def _faces(value, n):
     return faces
 
 
+def _fits(name, arr, dtype):
+    """Refuse a value the network's float type cannot hold (float32 when float64 is off)."""
+    top = float(np.finfo(dtype).max)
+    big = np.abs(arr) > top
+    if big.any():
+        idx = tuple(int(i) for i in np.argwhere(big)[0])
+        where = f"[{', '.join(map(str, idx))}]" if idx else ""
+        raise FieldError(
+            name,
+            f"{name}{where} = {float(arr[idx])!r} is beyond {np.dtype(dtype).name} (at most "
+            f"{top:.4g}); use smaller units, or run in float64 (jax_enable_x64; "
+            f"--dtype float64 on the command line)",
+        )
+
+
 def _every_free_node_joined(fixed, springs, n):
     """A node with a free coordinate and no spring would fall (or drift) forever."""
     free_node = ~fixed.all(axis=1) if fixed.ndim == 2 else ~fixed
@@ -229,6 +288,9 @@ def checked_fields(raw: dict, cables: bool) -> dict:
     faces = _faces(raw["faces"], n)
     _every_free_node_joined(fixed, springs, n)
     fdt = jnp.result_type(float)
+    for name, arr in (("positions", pos), ("rest_length", rest), ("stiffness", stiff),
+                      ("mass", mass), ("gravity", grav), ("loads", loads)):  # fmt: skip
+        _fits(name, arr, fdt)
     return {
         "positions": jnp.asarray(pos, fdt),
         "springs": jnp.asarray(springs, jnp.int32),
@@ -240,3 +302,56 @@ def checked_fields(raw: dict, cables: bool) -> dict:
         "loads": jnp.asarray(loads, fdt),
         "faces": jnp.asarray(faces, jnp.int32),
     }
+
+
+def check_dtype_range(net, dtype) -> None:
+    """Refuse a network whose forces or energy would overflow in ``dtype``.
+
+    The solvers square forces (norms in the line search, CG and the stability
+    verdict's Lanczos vectors), so the force scale ``F`` (stiffness times the
+    network's length scale, weights, loads) times ``sqrt(n d)`` must stay
+    below ``sqrt(max(dtype)) / 10``, and the energy scale below ``max(dtype) / 10``.
+    Computed on the host in float64 from concrete values.
+
+    Args:
+        net: a validated :class:`~catenax.Network` (concrete arrays).
+        dtype: the dtype of the run (``"float32"`` or ``"float64"``).
+
+    Raises:
+        FieldError: the field that sets the largest scale (``stiffness``,
+            ``mass``, ``gravity``, ``loads`` or ``positions``), with the limit.
+
+    Example:
+        >>> import catenax
+        >>> check_dtype_range(catenax.chain2d(3), "float32")
+        >>> check_dtype_range(catenax.chain2d(3, stiffness=1e30), "float32")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        catenax.errors.FieldError: stiffness: forces of 1.3e+30 ... would overflow in float32; ...
+    """
+    info = np.finfo(np.dtype(dtype))
+    pos = np.asarray(net.positions, np.float64)
+    n_coords = max(pos.size, 1)
+    extent = float(np.max(np.ptp(pos, axis=0))) if pos.size else 0.0
+    rest = np.asarray(net.rest_length, np.float64)
+    length = max(extent + (float(rest.max()) if rest.size else 0.0), 1.0)
+    stiff = np.asarray(net.stiffness, np.float64)
+    weights = np.abs(np.asarray(net.mass, np.float64)).max() * np.abs(net.gravity).max()
+    scales = {
+        "stiffness": (float(stiff.max()) if stiff.size else 0.0) * length,
+        "mass": float(weights),
+        "loads": float(np.abs(np.asarray(net.loads, np.float64)).max()),
+        "positions": float(np.abs(pos).max()),
+    }
+    field, force = max(scales.items(), key=lambda kv: kv[1])
+    limit = float(np.sqrt(info.max)) / 10
+    energy = force * length * n_coords
+    if force * np.sqrt(n_coords) > limit or energy > float(info.max) / 10:
+        name = np.dtype(dtype).name
+        other = ", or float64" if info.bits < 64 else ""
+        raise FieldError(
+            field,
+            f"forces of {force:.2g} (with lengths up to {length:.2g} and {n_coords} coordinates) "
+            f"would overflow in {name}; keep forces times sqrt(coordinates) below "
+            f"{limit:.2g}: use smaller values (other units){other}",
+        )

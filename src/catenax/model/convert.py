@@ -19,7 +19,7 @@ __all__ = ["loads_from_rows"]
 
 def vector(name, value, d):
     """A vector of ``d`` numbers, or a number ``g``: ``-g`` along the last axis."""
-    arr = np.asarray(value, dtype=float)
+    arr = as_float(name, value, f"a number or a vector of {d} numbers")
     if arr.ndim == 0:
         # A number g means "downwards along the last axis" with magnitude g.
         vec = np.zeros(d)
@@ -41,6 +41,11 @@ def indices_mask(name, value, n):
         return arr
     if arr.dtype.kind == "f" and np.all(arr == np.round(arr)):
         arr = arr.astype(np.int64)
+    if arr.dtype.kind == "O" and all(isinstance(v, int) for v in arr.ravel()):
+        big = next(v for v in arr.ravel() if not -(2**63) <= v < 2**63)  # too big for int64
+        raise FieldError(
+            name, f"node index {short(big)} does not exist; node indices run from 0 to {n - 1}"
+        )
     if arr.dtype.kind not in "iu" or arr.ndim != 1:
         raise TypeError(f"{name}: expected a list of node indices, got {short(value)}")
     bad = (arr < 0) | (arr >= n)

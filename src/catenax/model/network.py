@@ -130,6 +130,11 @@ class Network:
     cables: bool = False
 
     def __post_init__(self):
+        if not isinstance(self.cables, (bool, np.bool_)):
+            raise TypeError(
+                f"cables: expected True or False, got {self.cables!r}; strings and numbers "
+                f"are not taken as booleans"
+            )
         fields = checked_fields(
             {name: getattr(self, name) for name in ARRAY_FIELDS}, bool(self.cables)
         )
