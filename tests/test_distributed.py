@@ -1,29 +1,12 @@
 """Multi-process sweeps: two real processes on 127.0.0.1 equal one process, byte for byte."""
 
-import os
-import socket
 import subprocess
 import sys
 
 import pytest
+from _cli import free_port, process_env
 
 from catenax.sweeps.distributed import cluster_settings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _env():
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "JAX_PLATFORMS": "cpu"}
-    env["CATENAX_CACHE_DIR"] = "off"
-    for k in list(env):  # a launcher's variables must not leak into the test
-        if k.startswith(("SLURM_", "OMPI_", "PMI_", "JAX_COORDINATOR", "JAX_NUM_PROC")):
-            env.pop(k)
-    return env
-
 
 ARGS = ["--length", "0.7:1.3:13", "--mass-g", "0,0.1", "--chunk-size", "3", "--no-progress"]
 
@@ -33,10 +16,10 @@ def test_two_processes_equal_one_process(tmp_path):
     cmd = [sys.executable, "-m", "catenax", "sweep", *ARGS]
     one = subprocess.run(
         [*cmd, "--out", "one.csv", "--keep-shapes"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600, env=_env(),
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, env=process_env(),
     )  # fmt: skip
     assert one.returncode == 0, one.stderr[-2000:]
-    port = _free_port()
+    port = free_port()
     dist = [
         "--out", "two.csv", "--keep-shapes", "--distributed",
         "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2",
@@ -48,7 +31,7 @@ def test_two_processes_equal_one_process(tmp_path):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=_env(),
+            env=process_env(),
         )  # fmt: skip
         for p in (0, 1)
     ]

@@ -91,7 +91,7 @@ def test_scenario_sweep(invoke, tmp_path):
 def test_summary_table_without_out(invoke):
     r = invoke("--length", "0.8,1.2")
     assert r.exit_code == 0, r.output
-    assert "2 converged" in r.output and "length" in r.output.splitlines()[1]
+    assert "2 converged" in r.stdout and "length" in r.stdout.splitlines()[0]
 
 
 @pytest.mark.parametrize(

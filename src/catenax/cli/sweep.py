@@ -7,9 +7,12 @@ command names the option instead (:func:`_cli_message`).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import math
 import os
 import re
+import stat
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated
@@ -21,7 +24,7 @@ from catenax.errors import InvalidInput, SweepInterrupted
 from catenax.io import TABLE_SUFFIXES, read_table
 from catenax.model import LESSON
 from catenax.solvers import check_learning_rate, tridiagonal
-from catenax.sweeps import cluster_settings, initialize, parse_values, sweep
+from catenax.sweeps import check_ints, cluster_settings, initialize, parse_values, sweep
 
 from . import options
 from .common import (
@@ -30,6 +33,7 @@ from .common import (
     OPTION_NAMES,
     PLOT_SUFFIXES,
     SWEEP_OPTION_NAMES,
+    apply_max_memory,
     check_outputs,
     check_steps,
     error,
@@ -71,7 +75,8 @@ ChunkSize = Annotated[
 ]
 MaxCases = Annotated[int, typer.Option("--max-cases", help="Refuse larger grids unless --force.")]
 Force = Annotated[bool, typer.Option("--force", help="Run a grid above --max-cases.")]
-Progress = Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")]
+_PROGRESS = "Progress on stderr from the start (compiling): a bar on a terminal, else log lines."
+Progress = Annotated[bool, typer.Option("--progress/--no-progress", help=_PROGRESS)]
 CpuDevices = Annotated[
     int | None,
     typer.Option(
@@ -90,6 +95,10 @@ NumProcesses = Annotated[
     int | None, typer.Option("--num-processes", help="Processes in the sweep.")
 ]
 ProcessId = Annotated[int | None, typer.Option("--process-id", help="This process's index.")]
+_WAIT = "Seconds to wait for every process to join before giving up (exit 2)."
+CoordinatorTimeout = Annotated[int, typer.Option("--coordinator-timeout", help=_WAIT)]
+_MAX_TIMEOUT = 86_400
+_SCENARIO_DIGEST_BYTES = 64 << 20
 
 
 def _cli_message(msg: str) -> str:
@@ -151,6 +160,8 @@ def sweep_command(
     coordinator: Coordinator = None,
     num_processes: NumProcesses = None,
     process_id: ProcessId = None,
+    coordinator_timeout: CoordinatorTimeout = 60,
+    max_memory: options.MaxMemoryOption = None,
 ) -> None:
     """Solve a grid of chains (or scenario variants) as one vmapped, sharded batch.
 
@@ -158,7 +169,6 @@ def sweep_command(
     like linspace); the grid is their Cartesian product. Each case gets a row:
     status, steps, energy, grad_max, lowest eigenvalue, lowest point, largest
     tension. Ctrl-C leaves the finished chunks in --out; --resume continues.
-    Exit codes: 0 finished, 2 invalid input, 130 interrupted.
     """
     args = SimpleNamespace(**locals())
     with guard():
@@ -190,7 +200,9 @@ def _sweep(a: SimpleNamespace) -> None:
     cluster = None
     if a.distributed:
         cluster_settings(a.coordinator, a.num_processes, a.process_id)  # checks before connecting
-        cluster = initialize(a.coordinator, a.num_processes, a.process_id)
+        cluster = initialize(
+            a.coordinator, a.num_processes, a.process_id, a.coordinator_timeout, _shared(a)
+        )
 
     sample = min(size, 101) if (a.plot is not None and len(varied) == 1) else 0
     try:
@@ -243,15 +255,29 @@ def _grid(a: SimpleNamespace) -> tuple[dict, dict | None, list]:
 
 def _check_options(a: SimpleNamespace) -> dict:
     """Check the solver's and the run's options; return ``minimize``'s ``tol`` if given."""
+    apply_max_memory(a.max_memory)
     check_steps(a.steps)
+    check_ints(
+        max_steps=a.steps, multistart=a.multistart, seed=a.seed, chunk_size=a.chunk_size,
+        max_cases=a.max_cases,
+    )  # fmt: skip
     check_learning_rate(a.lr, "--lr", "--lr 0.1")
     tol_given, tol_value = parse_tol(a.tol)
     if a.dtype not in ("float64", "float32"):
         raise ValueError(f"dtype: '{a.dtype}' is not float64 or float32")
-    if a.max_cases < 1:
-        raise ValueError(f"max_cases: {a.max_cases} must be >= 1")
-    if a.cpu_devices is not None and a.cpu_devices < 1:
-        raise ValueError(f"devices: {a.cpu_devices} must be >= 1")
+    if a.cpu_devices is not None:
+        limit = max(8, 4 * (os.cpu_count() or 1))
+        if not 1 <= a.cpu_devices <= limit:
+            # Each CPU device has its own threads and compiles its own program: beyond a
+            # few per core they only slow the start (100,000 never finish starting).
+            raise ValueError(
+                f"devices: {a.cpu_devices} must be from 1 to {limit} on this machine (4 per "
+                f"core, at least 8); more devices than cores only add start-up time"
+            )
+    if not 1 <= a.coordinator_timeout <= _MAX_TIMEOUT:
+        raise ValueError(
+            f"coordinator_timeout: {a.coordinator_timeout} must be from 1 to {_MAX_TIMEOUT} s"
+        )
     return {"tol": tol_value} if tol_given else {}
 
 
@@ -278,6 +304,29 @@ def _check_files(a: SimpleNamespace, size: int, varied: list) -> None:
         raise ValueError(
             "distributed: --coordinator/--num-processes/--process-id need --distributed"
         )
+
+
+#: Options that every process of a distributed sweep must share (the others --
+#: --out, --resume, --overwrite, --plot, --progress, --process-id, ... -- may
+#: differ, or matter on process 0 only, which writes).
+_SHARED = (
+    "n", "spring", "length", "mass_g", "vary", "method", "lr", "schedule", "steps", "tol",
+    "dtype", "multistart", "seed", "keep_shapes", "chunk_size", "max_cases", "force",
+    "cpu_devices", "num_processes",
+)  # fmt: skip
+
+
+def _shared(a: SimpleNamespace) -> dict:
+    """``{--option: value}`` of :data:`_SHARED`, and the scenario file's digest."""
+    out = {SWEEP_OPTION_NAMES.get(k, "--" + k.replace("_", "-")): getattr(a, k) for k in _SHARED}
+    if a.scenario is not None:
+        digest = hashlib.sha256()
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG(os.stat(a.scenario).st_mode):  # never open a FIFO: it would block
+                with open(a.scenario, "rb") as f:
+                    digest.update(f.read(_SCENARIO_DIGEST_BYTES))
+        out["SCENARIO (its contents)"] = digest.hexdigest()[:16]
+    return out
 
 
 def _auto_cpu_devices(n_max) -> int | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-__all__ = ["count_rows", "csv_header", "format_rows", "read_table"]
+__all__ = ["check_rows", "count_rows", "csv_header", "format_rows", "read_table"]
 
 _READ_BLOCK = 1 << 22
 
@@ -153,6 +153,114 @@ def count_rows(path: Path, header: bool) -> tuple[int, int, int]:
             offset += len(block)
     rows = max(lines - 1, 0) if header else lines
     return rows, end, offset
+
+
+def _line_sizes(block: bytes, fmt: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per complete line of ``block``: its field count and whether its frame is right."""
+    a = np.frombuffer(block, np.uint8)
+    nl = np.flatnonzero(a == 10)
+    starts = np.concatenate([[0], nl[:-1] + 1])
+    if fmt == "csv":
+        c = np.concatenate([[0], np.cumsum(a == 44)])  # commas
+        return c[nl] - c[starts] + 1, nl > starts
+    hit = np.zeros(len(a) + 1, np.int64)  # '": ' ends every key of a row
+    hit[3:] = np.cumsum((a[:-2] == 34) & (a[1:-1] == 58) & (a[2:] == 32))
+    framed = (nl > starts) & (a[starts.clip(max=len(a) - 1)] == 123) & (a[nl - 1] == 125)
+    return hit[nl + 1] - hit[starts + 2], framed
+
+
+def _row_ok(line: bytes, names: list[str], fmt: str, case: int) -> bool:
+    """Whether ``line`` is a whole row of these columns whose case index is ``case``."""
+    try:
+        if fmt == "csv":
+            cells = line.decode("utf-8").split(",")
+            return len(cells) == len(names) and int(cells[names.index("case")]) == case
+        obj = orjson.loads(line)
+        return isinstance(obj, dict) and list(obj) == names and obj.get("case") == case
+    except ValueError:
+        return False
+
+
+def check_rows(path: Path, names, fmt: str) -> tuple[int, int, int]:
+    """Check a sweep table row by row before it is resumed; find where it continues.
+
+    Every complete line must have one field per column (``names``; CSV: after
+    the header line) and the last one must be whole and hold case ``rows - 1``.
+    What a killed process may leave at the end — a line without its newline, or
+    one last malformed line — is not counted (the writer cuts it off);
+    a malformed line before the last is an error.
+
+    Args:
+        path: the CSV or JSONL table.
+        names: its columns (missing-masks ``name?`` are left out).
+        fmt: ``"csv"`` or ``"jsonl"``.
+
+    Returns:
+        ``(rows, end, size)``: the good rows, the byte offset just after the
+        last one (where writing continues) and the file's size.
+
+    Raises:
+        ValueError: a malformed line before the last one, or a last row whose
+            case index is not its position; the message names the line.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+        >>> _ = p.write_bytes(b"case,x\\n0,0.5\\n1,0.25\\n2,0.1,garbage\\n")
+        >>> check_rows(p, ["case", "x"], "csv")
+        (2, 20, 34)
+        >>> _ = p.write_bytes(b"case,x\\n0,0.5\\n1\\n2,0.25\\n")
+        >>> check_rows(p, ["case", "x"], "csv")
+        Traceback (most recent call last):
+        ...
+        ValueError: t.csv: line 3 has 1 fields, not the sweep's 2 columns; the file is not this \
+sweep's table (or was edited)
+    """
+    names = [n for n in names if not n.endswith("?")]
+    skip = 1 if fmt == "csv" else 0  # the header, checked by the caller
+    lines = good_end = offset = 0
+    tail = last = b""
+    bad: tuple[int, int] | None = None  # a malformed line (index, fields): only the last may be
+    with open(path, "rb") as f:
+        while block := f.read(_READ_BLOCK):
+            data, base = tail + block, offset - len(tail)
+            offset += len(block)
+            cut = data.rfind(b"\n") + 1
+            tail = data[cut:]
+            if not cut:
+                continue
+            if bad is not None:
+                _malformed(path, *bad, len(names))
+            fields, framed = _line_sizes(data[:cut], fmt)
+            nl = np.flatnonzero(np.frombuffer(data, np.uint8, cut) == 10)
+            index = np.arange(lines, lines + len(nl))
+            wrong = np.flatnonzero(((fields != len(names)) | ~framed) & (index >= skip))
+            if len(wrong) > 1 or (len(wrong) and wrong[0] != len(nl) - 1):
+                _malformed(path, int(index[wrong[0]]), int(fields[wrong[0]]), len(names))
+            if len(wrong):
+                bad = (int(index[-1]), int(fields[-1]))
+            ok = nl[:-1] if len(wrong) else nl
+            if len(ok):
+                good_end = base + int(ok[-1]) + 1
+                first = int(ok[-2]) + 1 if len(ok) > 1 else 0
+                last = data[first : int(ok[-1])]
+            lines += len(nl)
+    if bad is not None and tail:
+        _malformed(path, *bad, len(names))
+    rows = max(lines - skip - (bad is not None), 0)
+    if rows and not _row_ok(last, names, fmt, rows - 1):
+        raise ValueError(
+            f"{Path(path).name}: line {rows + skip} is not the row of case {rows - 1} "
+            f"(a row is missing, repeated or edited); the file is not a whole sweep table"
+        )
+    return rows, good_end, offset
+
+
+def _malformed(path, line, fields, want):
+    raise ValueError(
+        f"{Path(path).name}: line {line + 1} has {fields} fields, not the sweep's {want} "
+        f"columns; the file is not this sweep's table (or was edited)"
+    )
 
 
 def read_table(path: Path, columns=None) -> dict[str, np.ndarray]:

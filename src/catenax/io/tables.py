@@ -5,7 +5,8 @@ formatted into one buffer, appended with a single write, flushed and
 ``fsync``-ed, with Ctrl-C (SIGINT) and SIGTERM held back until the write is
 done. The file is therefore always a header plus whole chunks, except after
 a hard kill (power loss, SIGKILL) in the middle of a write; ``--resume``
-then cuts the partial last line and continues. Rows are formatted from the
+then checks every row (:func:`check_rows`), cuts a partial or malformed last
+line and continues, and refuses a file with a bad row before its end. Rows are formatted from the
 numbers alone (shortest round-trip ``repr``, :mod:`catenax.io.table_format`), so
 a resumed file equals an uninterrupted run's byte for byte.
 
@@ -28,11 +29,19 @@ from pathlib import Path
 import numpy as np
 
 from .files import atomic_write
-from .table_format import _READ_BLOCK, count_rows, csv_header, format_rows, read_table
+from .table_format import (
+    _READ_BLOCK,
+    check_rows,
+    count_rows,
+    csv_header,
+    format_rows,
+    read_table,
+)
 
 __all__ = [
     "TABLE_SUFFIXES",
     "TableWriter",
+    "check_rows",
     "count_rows",
     "csv_header",
     "deferred_interrupts",
@@ -176,9 +185,12 @@ class TableWriter:
         self.rows = start_rows
         self.shape_bytes = shapes
         if start_rows == 0 and start_end is None:
-            self.file = open(self.path, "wb")  # noqa: SIM115 - kept open across chunks
-            if fmt == "csv":
-                self.file.write(csv_header(self.names))
+            # A new file replaces whatever is at ``path`` (a symlink too: never written
+            # through), like every other output.
+            header = csv_header(self.names) if fmt == "csv" else b""
+            atomic_write(self.path, lambda tmp: tmp.write_bytes(header))
+            self.file = open(self.path, "r+b")  # noqa: SIM115 - kept open across chunks
+            self.file.seek(0, os.SEEK_END)
             self._sync(self.file)
             _fsync_dir(self.path)
         else:
@@ -190,6 +202,8 @@ class TableWriter:
         if shapes is not None:
             sp = shapes_path(self.path)
             mode = "r+b" if (start_rows and sp.exists()) else "wb"
+            if mode == "wb":
+                sp.unlink(missing_ok=True)  # a new file, never through a symlink
             self.shapes = open(sp, mode)  # noqa: SIM115
             self.shapes.truncate(start_rows * shapes)
             self.shapes.seek(start_rows * shapes)

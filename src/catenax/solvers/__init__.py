@@ -7,6 +7,7 @@ is available by its optax name (the table is :data:`REGISTRY`, in
 """
 
 from .base import Method, Problem
+from .block_newton import DENSE_COORDINATES
 from .fire import FIRE
 from .gd import GradientDescent
 from .lbfgs import LBFGS
@@ -28,6 +29,7 @@ from .registry import (
 from .schedules import SCHEDULES, make_schedule, parse_schedule
 
 __all__ = [
+    "DENSE_COORDINATES",
     "BUILTIN_METHODS",
     "DEFAULT_METHOD",
     "DEFAULT_LEARNING_RATE",

@@ -31,8 +31,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from catenax.solve import check_int
-
 from .distributed import local_cluster
 from .result import MULTISTART_COLUMNS, RESULT_COLUMNS, SweepResult, columns_of
 from .resume import prepare_out
@@ -41,8 +39,11 @@ from .settings import (
     SolverSettings,
     build_engine,
     build_problem,
+    check_bools,
     check_grid_size,
+    check_ints,
     check_same_devices,
+    check_same_spec,
     count_devices,
     resolve_dtype,
     sweep_spec,
@@ -148,7 +149,14 @@ def sweep(
             numeric, a grid over ``max_cases``, an existing ``out`` without
             ``resume``/``overwrite``, or bad solver settings; the message starts
             with the field (``length: ...``, ``vary['structure.mass']: ...``,
-            ``out: ...``).
+            ``out: ...``); an integer argument that is not an int in its range
+            (``max_steps`` up to what the int32 loop counts, ``seed`` < 2**32,
+            ``chunk_size``, ``multistart``, ...); a resumed ``out`` with a bad
+            row before its end; an ``out`` folder that cannot be written.
+        ResourceLimit: (a ``ValueError``) the batches would need more memory
+            than :func:`catenax.limits.memory_limit` (``chunk_size``,
+            ``multistart`` or the structure's size is named).
+        TypeError: a flag (``resume``, ``stability``, ...) that is not a bool.
         SweepInterrupted: Ctrl-C or SIGTERM; the finished chunks are in ``out``.
 
     Example:
@@ -158,6 +166,11 @@ def sweep(
         (['converged', 'converged', 'converged'], [-3.961, -6.39, -8.866])
     """
     t_start = time.perf_counter()
+    check_bools(keep_shapes=keep_shapes, resume=resume, overwrite=overwrite, force=force,
+                progress=progress)  # fmt: skip
+    max_cases, chunk_size, sample_shapes = check_ints(
+        max_cases=max_cases, chunk_size=chunk_size, sample_shapes=sample_shapes
+    ).values()
     dt = resolve_dtype(dtype)
     problem = build_problem(scenario, vary, (n, spring, length, mass_g), dt)
     total = problem.grid.size
@@ -166,14 +179,11 @@ def sweep(
         dt, method, learning_rate, schedule, max_steps, tol, atol, multistart, seed,
         perturbation, stability, default_tol=_DEFAULT,
     )  # fmt: skip
-    if sample_shapes < 0:
-        raise ValueError(f"sample_shapes: {sample_shapes} must be >= 0")
     if cluster is None:
         cluster = local_cluster()
     n_devices = count_devices(devices)
-    if chunk_size is not None:
-        chunk_size = check_int("chunk_size", chunk_size, minimum=1)
     spec = sweep_spec(problem, settings, method, learning_rate, schedule, dt, keep_shapes)
+    check_same_spec(cluster, spec)
     path = None
     start_rows, start_end = 0, None
     if out is not None:

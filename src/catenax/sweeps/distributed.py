@@ -29,6 +29,10 @@ import jax
 import numpy as np
 from jax.experimental import multihost_utils
 
+from catenax.solve import check_int
+
+from .rendezvous import rendezvous
+
 __all__ = ["Cluster", "cluster_settings", "initialize", "local_cluster"]
 
 
@@ -162,10 +166,10 @@ def cluster_settings(
                 f"coordinator: '{coordinator}' is not host:port; use e.g. node001:12355 "
                 f"(process 0's host and a free port)"
             )
-    if num_processes is not None and num_processes < 1:
-        raise ValueError(f"num_processes: {num_processes} must be >= 1")
-    if process_id is not None and process_id < 0:
-        raise ValueError(f"process_id: {process_id} must be >= 0")
+    if num_processes is not None:
+        num_processes = check_int("num_processes", num_processes, minimum=1, maximum=2**20)
+    if process_id is not None:
+        process_id = check_int("process_id", process_id, minimum=0)
     if num_processes is not None and process_id is not None and process_id >= num_processes:
         raise ValueError(
             f"process_id: {process_id} must be < num_processes ({num_processes}); ids run "
@@ -182,21 +186,31 @@ def initialize(
     coordinator: str | None = None,
     num_processes: int | None = None,
     process_id: int | None = None,
-    timeout: int = 300,
+    timeout: float = 60,
+    settings: Mapping | None = None,
 ) -> Cluster:
     """Start JAX's distributed runtime for a multi-process sweep (call before any JAX work).
+
+    When the coordinator, the count and the id are known, the processes first
+    meet at the coordinator's address (:func:`~catenax.sweeps.rendezvous.rendezvous`):
+    each id from 0 to ``num_processes - 1`` exactly once, the same ``settings``
+    everywhere, everyone there within ``timeout`` — or every process stops
+    with a :class:`ValueError` instead of JAX's native abort.
 
     Args:
         coordinator: ``host:port`` of process 0 (see :func:`cluster_settings`).
         num_processes: the number of processes.
         process_id: this process's index.
         timeout: seconds to wait for all processes to join.
+        settings: ``{name: JSON value}`` every process must share (the
+            sweep's options), compared at the meeting.
 
     Returns:
         The :class:`Cluster` this process belongs to.
 
     Raises:
-        ValueError: bad settings, or JAX cannot work them out from the
+        ValueError: bad settings, a missing, repeated or late process, settings
+            that differ between processes, or JAX cannot work them out from the
             environment (the message lists the options to give).
 
     Example:
@@ -207,13 +221,20 @@ def initialize(
     kwargs = cluster_settings(coordinator, num_processes, process_id)
     if kwargs["num_processes"] == 1:
         return Cluster(0, 1)
+    if not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0):
+        raise ValueError(f"coordinator_timeout: {timeout!r} must be a number of seconds > 0")
+    if None not in kwargs.values():
+        rendezvous(
+            kwargs["coordinator_address"], kwargs["num_processes"], kwargs["process_id"],
+            dict(settings or {}), timeout,
+        )  # fmt: skip
     try:
         jax.config.update("jax_cpu_collectives_implementation", "gloo")
     except Exception:  # noqa: BLE001 - older or newer JAX without the option: keep its default
         pass
     try:
-        jax.distributed.initialize(**kwargs, initialization_timeout=int(timeout))
-    except ValueError as e:
+        jax.distributed.initialize(**kwargs, initialization_timeout=max(1, int(timeout)))
+    except (ValueError, TypeError, RuntimeError) as e:
         raise ValueError(
             f"distributed: cannot start JAX's distributed runtime ({e}); give --coordinator "
             f"HOST:PORT, --num-processes N and --process-id I, or launch with srun/mpirun"

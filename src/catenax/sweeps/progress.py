@@ -1,4 +1,4 @@
-"""A sweep's run on the terminal: its progress bar, and SIGTERM as Ctrl-C.
+"""A sweep's run on the terminal: its progress (rich), and SIGTERM as Ctrl-C.
 
 (Chunk writes hold Ctrl-C back with :func:`catenax.io.tables.deferred_interrupts`,
 so a table is always whole chunks.)
@@ -13,6 +13,16 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import Progress as RichProgress
 
 __all__ = ["Progress", "sigterm_as_interrupt"]
 
@@ -45,10 +55,13 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 
 class Progress:
-    """A one-line progress bar on stderr: cases done, cases/s and ETA, per chunk.
+    """A sweep's progress on stderr, from the first moment (compiling) to the last case.
 
-    On a terminal the line is redrawn in place; otherwise a line is printed
-    at most every ``every`` seconds (and at the end).
+    On a terminal a :mod:`rich.progress` bar (a spinner and "compiling …" until
+    the first chunk is done, then cases done, cases/s and the time left), redrawn
+    a few times a second by rich's own thread; otherwise (a batch job's log) plain
+    lines: one when the sweep starts, then at most one every ``every`` seconds,
+    and one at the end.
 
     Args:
         total: cases in the sweep.
@@ -60,9 +73,10 @@ class Progress:
     Example:
         >>> import io
         >>> s = io.StringIO()
-        >>> p = Progress(10, stream=s); p.update(10); p.close()
-        >>> "10/10" in s.getvalue()
-        True
+        >>> p = Progress(10, stream=s); p.start(); p.update(10); p.close()
+        >>> print(s.getvalue(), end="")
+        sweep: compiling ... (0/10 cases)
+        sweep: 10/10 cases (100%)
     """
 
     def __init__(self, total, done=0, enabled=True, stream=None, every=5.0):
@@ -77,7 +91,25 @@ class Progress:
         self.t_first = None
         self.done_first = done
         self.last_print = -math.inf
-        self.width = 0
+        self.bar = None
+
+    def start(self) -> None:
+        """Show that the sweep has started (and is compiling), before any chunk is done."""
+        if not self.enabled:
+            return
+        if not self.tty:
+            self._line(f"compiling ... ({self.done:,}/{self.total:,} cases)")
+            return
+        console = Console(file=self.stream, force_terminal=True, stderr=self.stream is sys.stderr)
+        self.bar = RichProgress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+            MofNCompleteColumn(), TextColumn("cases {task.fields[speed]}"),
+            TimeRemainingColumn(), console=console, transient=False, refresh_per_second=4,
+        )  # fmt: skip
+        self.task = self.bar.add_task(
+            "sweep: compiling …", total=self.total, completed=self.done, speed=""
+        )
+        self.bar.start()
 
     def rate(self) -> float:
         """Cases per second since the first chunk finished (compilation excluded)."""
@@ -87,41 +119,34 @@ class Progress:
         return (self.done - self.done_first) / dt if dt > 0 else math.nan
 
     def update(self, done: int) -> None:
-        """Record that ``done`` cases are finished and redraw."""
+        """Record that ``done`` cases are finished and show it."""
         if self.t_first is None:
             self.t_first = time.perf_counter()
             self.done_first = done
         self.done = done
-        now = time.perf_counter()
-        final = done >= self.total
-        if not self.enabled or (not self.tty and not final and now - self.last_print < self.every):
+        if not self.enabled:
             return
-        self.last_print = now
-        self._draw(final)
-
-    def _draw(self, final: bool) -> None:
-        frac = self.done / self.total if self.total else 1.0
-        bar = "#" * int(24 * frac)
         rate = self.rate()
-        if math.isfinite(rate) and rate > 0:
-            eta = (self.total - self.done) / rate
-            speed = f"{rate:,.0f} cases/s  ETA {_hms(eta)}"
-        else:
-            speed = f"elapsed {_hms(time.perf_counter() - self.t0)}"
-        line = f"sweep [{bar:<24}] {self.done:,}/{self.total:,} cases  {speed}"
-        if self.tty:
-            pad = max(self.width - len(line), 0)
-            self.stream.write("\r" + line + " " * pad + ("\n" if final else ""))
-            self.width = len(line)
-        else:
-            self.stream.write(line + "\n")
+        speed = f"{rate:,.0f}/s" if math.isfinite(rate) and rate > 0 else ""
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, description="sweep", speed=speed)
+            return
+        now = time.perf_counter()
+        if done >= self.total or now - self.last_print >= self.every:
+            left = f", {speed}, ETA {_hms((self.total - done) / rate)}" if speed else ""
+            pct = 100.0 * done / self.total if self.total else 100.0
+            self._line(f"{done:,}/{self.total:,} cases ({pct:.0f}%{left})")
+
+    def _line(self, text: str) -> None:
+        self.last_print = time.perf_counter()
+        self.stream.write(f"sweep: {text}\n")
         self.stream.flush()
 
     def close(self) -> None:
-        """End the line (on a terminal) if the sweep stopped early."""
-        if self.enabled and self.tty and self.width and self.done < self.total:
-            self.stream.write("\n")
-            self.stream.flush()
+        """Stop the bar (its last state stays on the terminal)."""
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
 
 
 def _hms(seconds: float) -> str:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import numpy as np
 
 from catenax.io import (
     TABLE_SUFFIXES,
     check_output_path,
-    count_rows,
+    check_rows,
     csv_header,
     meta_path,
     npz_path,
@@ -67,6 +68,8 @@ def _check_out(path, spec, resume, overwrite, keep_shapes, chunk_size):
         return 0, None, chunk_size
     if not path.exists():
         return 0, None, chunk_size
+    if not os.access(path, os.R_OK | os.W_OK):
+        raise ValueError(f"out: cannot resume '{path}': it cannot be read and written")
     return _resume_point(path, spec, meta_file, keep_shapes, chunk_size)
 
 
@@ -99,15 +102,26 @@ def _resume_point(path, spec, meta_file, keep_shapes, chunk_size):
             f"being resumed; drop --chunk-size to reuse it"
         )
     header = path.suffix.lower() == ".csv"
-    rows, end, _ = count_rows(path, header)
+    columns = meta.get("columns", [])
     if header:
-        want = csv_header(meta.get("columns", []))
+        want = csv_header(columns)
         with open(path, "rb") as f:
             got = f.read(len(want))
-        if end < len(want) or got != want:
+        if got != want:
             raise ValueError(
                 f"out: cannot resume '{path}': its header is not the sweep's; use --overwrite"
             )
+    try:
+        rows, end, _ = check_rows(path, columns, "csv" if header else "jsonl")
+    except ValueError as e:
+        raise ValueError(
+            f"out: cannot resume: {e}; fix or remove that line, or start again with --overwrite"
+        ) from None
+    if rows > meta.get("cases", math.inf):
+        raise ValueError(
+            f"out: cannot resume '{path}': it has {rows:,} rows, more than the sweep's "
+            f"{meta.get('cases'):,} cases; start again with --overwrite"
+        )
     if meta.get("complete") and rows >= meta.get("cases", math.inf):
         return rows, end, meta.get("chunk_size")  # nothing left to do
     if keep_shapes:

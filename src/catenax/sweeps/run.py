@@ -58,7 +58,8 @@ def run_sweep(engine, problem, meta, path, start_rows, start_end, keep_shapes, s
     sink.open(meta, total)
     counts: dict[str, int] = {}
     done = start_rows
-    bar = Progress(total, done, enabled=progress and cluster.is_writer)
+    bar = Progress(total, done, enabled=progress and cluster.is_writer and done < total)
+    bar.start()  # before the first chunk compiles
     interrupted = False
     try:
         with sigterm_as_interrupt():

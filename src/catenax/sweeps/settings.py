@@ -8,6 +8,8 @@ and the engine (the chain's hand-batched one where it applies) follow.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +18,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from catenax.solve import check_int, check_tolerances, default_rtol
-from catenax.solvers import DEFAULT_METHOD, resolve_method
+from catenax.limits import check_memory
+from catenax.solve import (
+    check_flag,
+    check_int,
+    check_max_steps,
+    check_seed,
+    check_tolerances,
+    default_rtol,
+)
+from catenax.solvers import DEFAULT_METHOD, DENSE_COORDINATES, Newton, resolve_method
 
 from . import chain_engine
 from .cases import CHAIN_OPTIONS, ChainProblem, ScenarioProblem
@@ -29,11 +39,82 @@ __all__ = [
     "build_engine",
     "build_problem",
     "check_grid_size",
+    "check_bools",
+    "check_ints",
+    "check_memory_of",
     "check_same_devices",
+    "check_same_spec",
     "count_devices",
     "resolve_dtype",
     "sweep_spec",
 ]
+
+
+#: The integer arguments of :func:`catenax.sweep` other than ``max_steps`` and
+#: ``seed`` (the driver's :func:`~catenax.solve.check_max_steps` and
+#: :func:`~catenax.solve.check_seed`): ``(smallest, largest)``.
+INT_RANGES = {
+    "multistart": (1, 2**31 - 1),
+    "chunk_size": (1, 2**31 - 1),
+    "max_cases": (1, 2**63 - 1),
+    "sample_shapes": (0, 2**31 - 1),
+}
+
+
+def check_ints(**values) -> dict:
+    """Check integer settings of a sweep (``None`` passes: not given).
+
+    ``max_steps`` goes through the driver's own check (from 1 to what the
+    int32 loop counts); the others through :data:`INT_RANGES`. Bools and
+    floats are refused, never truncated.
+
+    Args:
+        values: ``name=value`` for names in :data:`INT_RANGES` or ``max_steps``.
+
+    Returns:
+        The values as Python ints (``None`` kept), in the order given.
+
+    Raises:
+        ValueError: not an integer, or out of range; the message starts with the name.
+
+    Example:
+        >>> check_ints(max_steps=100, seed=3)
+        {'max_steps': 100, 'seed': 3}
+        >>> check_ints(seed=2**32)
+        Traceback (most recent call last):
+        ...
+        catenax.errors.FieldError: seed: 4294967296 must be <= 4294967295
+    """
+    out = {}
+    for name, value in values.items():
+        if value is None:
+            out[name] = None
+        elif name == "max_steps":
+            out[name] = check_max_steps(value)
+        elif name == "seed":
+            out[name] = check_seed(value)
+        else:
+            low, high = INT_RANGES[name]
+            out[name] = check_int(name, value, minimum=low, maximum=high)
+    return out
+
+
+def check_bools(**values) -> None:
+    """Refuse a flag of a sweep that is not ``True`` or ``False`` (``"no"`` is not false).
+
+    Raises:
+        TypeError: the message starts with the flag's name
+            (:func:`catenax.solve.check_flag`).
+
+    Example:
+        >>> check_bools(resume=False, force=np.True_)
+        >>> check_bools(stability="no")
+        Traceback (most recent call last):
+        ...
+        TypeError: stability: 'no' is not True or False
+    """
+    for name, value in values.items():
+        check_flag(name, value)
 
 
 @dataclass(frozen=True)
@@ -69,9 +150,10 @@ class SolverSettings:
 
         ``tol is default_tol`` asks for the dtype's default tolerance.
         """
-        max_steps = check_int("max_steps", max_steps, minimum=1)
-        if multistart is not None:
-            multistart = check_int("multistart", multistart, minimum=1)
+        check_bools(stability=stability)
+        max_steps, multistart, seed = check_ints(
+            max_steps=max_steps, multistart=multistart, seed=seed
+        ).values()
         if tol is default_tol:
             tol = default_rtol(dt)
         check_tolerances(tol, atol)
@@ -80,7 +162,7 @@ class SolverSettings:
         )
         return cls(
             method=method_obj, max_steps=max_steps, check=tol is not None, tol=tol,
-            rtol=float(tol or 0.0), atol=float(atol), multistart=multistart, seed=int(seed),
+            rtol=float(tol or 0.0), atol=float(atol), multistart=multistart, seed=seed,
             perturbation=perturbation, stability=bool(stability),
         )  # fmt: skip
 
@@ -195,14 +277,90 @@ def build_engine(problem, settings: SolverSettings, chunk_size, devices, all_dev
     """
     fast = chain_engine.eligible(problem, settings)
     total = problem.grid.size
+    given = chunk_size is not None
+    x_size = max(math.prod(problem.x_shape(g[2])) for g in problem.groups)
     if chunk_size is None:
         if fast:
             chunk_size = chain_engine.default_chunk(all_devices, total)
         else:
-            x_size = max(math.prod(problem.x_shape(g[2])) for g in problem.groups)
             chunk_size = _default_chunk(x_size, settings.multistart, all_devices, total)
+    field = "multistart" if settings.multistart else _size_field(problem)
+    field = "chunk_size" if given else field
+    check_memory_of(problem, settings, chunk_size, count_devices(devices), fast, field)
     engine_cls = chain_engine.ChainEngine if fast else Engine
     return engine_cls(problem, settings, chunk_size, devices), chunk_size
+
+
+#: Arrays of a case's size that one lane holds at once (the iterate, gradient and
+#: direction, the method's state — L-BFGS keeps 20 —, the line search's trial
+#: point, the loop's carry twice): a rough upper bound, the same for every method.
+LANE_ARRAYS = 32
+
+
+def _size_field(problem) -> str:
+    return "n" if problem.kind == "chain" else "scenario"
+
+
+def sweep_bytes(problem, settings: SolverSettings, chunk_size, n_devices, fast) -> float:
+    """The memory a sweep's batches need at once, estimated (bytes, a float).
+
+    Lanes (``chunk_size`` per device; the chain engine's :data:`~.chain_engine.LANES`)
+    times :data:`LANE_ARRAYS` arrays of a case's size (times ``multistart``
+    starts; newton's dense Hessian on networks of up to
+    :data:`~catenax.solvers.block_newton.DENSE_COORDINATES` coordinates too),
+    plus each case's inputs and results, on the device and on the host.
+
+    Example:
+        >>> import catenax
+        >>> from catenax.sweeps.settings import SolverSettings, build_problem
+        >>> import numpy as np
+        >>> dt = np.dtype("float64")
+        >>> p = build_problem(None, None, (20, 5.0, 0.8, 0.1), dt)
+        >>> s = SolverSettings.build(dt, None, None, None, 100, None, 0.0, None, 0, None, True,
+        ...                          default_tol=object())
+        >>> sweep_bytes(p, s, 10**6, 1, False) > 2**30
+        True
+    """
+    item = np.dtype(problem.dtype).itemsize
+    x_size = max(math.prod(problem.x_shape(g[2])) for g in problem.groups)
+    starts = settings.multistart or 1
+    inputs = sum(np.asarray(a).nbytes for a in jax.tree.leaves(problem.inputs(0, 1)))
+    per_case = 2.0 * (inputs + (starts * x_size + 32) * item)  # inputs and results, twice
+    cases = float(chunk_size) * n_devices
+    if fast:
+        lanes = min(chain_engine.LANES, chunk_size) * n_devices
+        return cases * per_case + lanes * LANE_ARRAYS * x_size * item
+    lane = starts * x_size * item * LANE_ARRAYS
+    dense = problem.kind != "chain" and x_size <= DENSE_COORDINATES
+    if dense and isinstance(settings.method, Newton):
+        lane += starts * float(x_size) ** 2 * item  # newton's dense Hessian (small nets)
+    noise = starts * x_size * item
+    return cases * (per_case + lane) + noise
+
+
+def check_memory_of(problem, settings: SolverSettings, chunk_size, n_devices, fast, field):
+    """Refuse a sweep whose batches would need more than the memory limit.
+
+    Args:
+        problem, settings: the cases and how they are solved.
+        chunk_size: cases per device and batch.
+        n_devices: local devices.
+        fast: whether the chain engine runs it.
+        field: the argument to name (``chunk_size``, ``multistart``, ``n``, ...).
+
+    Raises:
+        ResourceLimit: over :func:`catenax.limits.memory_limit`.
+    """
+    nbytes = sweep_bytes(problem, settings, chunk_size, n_devices, fast)
+    starts = f" x {settings.multistart:,} starts" if settings.multistart else ""
+    check_memory(
+        nbytes, field,
+        f"batches of {chunk_size:,} cases per device{starts} on {n_devices} device(s)",
+        "use a smaller chunk_size, fewer multistart starts or smaller structures",
+    )  # fmt: skip
+
+
+_SPEC_SLOTS = 64
 
 
 def check_same_devices(cluster, n_devices):
@@ -215,3 +373,32 @@ def check_same_devices(cluster, n_devices):
             f"devices: the processes have different numbers of local devices "
             f"({', '.join(map(str, counts.tolist()))}); give every process the same"
         )
+
+
+def check_same_spec(cluster, spec: dict) -> None:
+    """Every process of a multi-process sweep must run the same sweep (``spec``).
+
+    Each process hashes each entry of its description (the axes one by one);
+    the hashes are gathered (a fixed-size array, so it cannot hang on a
+    mismatch) and the first entry that differs is named.
+
+    Raises:
+        ValueError: the processes differ.
+    """
+    if cluster.num_processes == 1:
+        return
+    items = [(k, v) for k, v in spec.items() if k != "axes"]
+    items = [*((f"axes[{a!r}]", v) for a, v in spec.get("axes", {}).items()), *items]
+    items = [("entries", [k for k, _ in items]), *items][:_SPEC_SLOTS]
+    digest = np.zeros(_SPEC_SLOTS, np.int64)
+    for i, (_, value) in enumerate(items):
+        text = json.dumps(value, sort_keys=True, default=repr).encode()
+        digest[i] = int.from_bytes(hashlib.sha256(text).digest()[:8], "little", signed=True)
+    every = np.asarray(cluster.allgather(digest)).reshape(cluster.num_processes, _SPEC_SLOTS)
+    for i, (name, _) in enumerate(items):
+        differ = np.flatnonzero(every[:, i] != every[0, i])
+        if len(differ):
+            raise ValueError(
+                f"distributed: the {name} of process {int(differ[0])}'s sweep differs from "
+                f"process 0's; give every process the same settings"
+            )
