@@ -69,3 +69,18 @@ def test_scipy_newton_peer_meets_the_tolerance_in_a_few_steps():
     assert first["ratio"] <= ns.RTOL  # checked with catenax's gradient and force scale
     assert 2 <= warm["steps"] <= 8
     assert ns.verdict(warm, 60.0) == "converged"
+
+
+def test_cli_speed_benchmark_runs_in_smoke_size():
+    """benchmarks/cli_speed.py --smoke: both targets measured as whole processes, ratios printed."""
+    import subprocess
+    import sys
+
+    script = SCRIPT.parent / "cli_speed.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--smoke"], capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, out.stderr
+    assert "a. catenax / scipy peer at N=300" in out.stdout
+    assert "b. catenax relax --json (N=20) / import jax, optax" in out.stdout
+    assert "Heights agree to" in out.stdout

@@ -8,7 +8,6 @@ distinct minima of a multistart run) between the chain and a scenario's network;
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -16,9 +15,9 @@ from typing import Any, NoReturn
 import numpy as np
 import typer
 
-from catenax.io import to_jsonable
+from catenax.io import json_text, to_jsonable
 
-from .common import EXIT_DIVERGED, EXIT_OK, error
+from .common import EXIT_DIVERGED, EXIT_OK, error, option_text
 
 __all__ = [
     "chain_summary",
@@ -56,8 +55,8 @@ def result_json(result, params: dict) -> dict:
         ('max_steps', 3, {'n': 3})
     """
     d = result.to_dict()
-    y = d.pop("positions")
-    return to_jsonable({**d, "y": y, "params": params})
+    del d["positions"]  # the array itself converts without a Python step per height
+    return to_jsonable({**d, "y": np.asarray(result.positions), "params": params})
 
 
 def number(value, fmt: str) -> str:
@@ -287,13 +286,15 @@ def finish_run(
         typer.Exit: always: :data:`EXIT_DIVERGED` (no file written) or :data:`EXIT_OK`.
     """
     note = (lambda s: typer.echo(s, err=True)) if as_json else typer.echo
+    if "message" in data:  # the library's `max_steps` -> the CLI's --steps (in place: summary)
+        data["message"] = option_text(data["message"])
     if as_json:
-        typer.echo(json.dumps(data))
+        typer.echo(json_text(data))
     else:
         print_lines(summary())
     wanted = [(path, write) for path, write in outputs if path is not None]
     if diverged is not None:
-        error(diverged)
+        error(option_text(diverged))
         if wanted:
             error("no output files were written because the run diverged.")
         raise typer.Exit(EXIT_DIVERGED)

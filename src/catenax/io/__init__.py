@@ -1,6 +1,13 @@
 """Files in and out: atomic writes, scenario files, result files, sweep tables."""
 
-from .files import RESULT_SUFFIXES, atomic_write, check_output_path, to_jsonable, write_result
+from .files import (
+    RESULT_SUFFIXES,
+    atomic_write,
+    check_output_path,
+    json_text,
+    to_jsonable,
+    write_result,
+)
 from .network_files import NETWORK_SUFFIXES, write_network_result, write_obj
 from .scenario import (
     BUILDERS,
@@ -15,6 +22,7 @@ from .scenario import (
 from .tables import (
     TABLE_SUFFIXES,
     TableWriter,
+    check_rows,
     count_rows,
     csv_header,
     format_rows,
@@ -33,9 +41,11 @@ __all__ = [
     "TABLE_SUFFIXES",
     "atomic_write",
     "check_output_path",
+    "check_rows",
     "count_rows",
     "csv_header",
     "format_rows",
+    "json_text",
     "load_scenario",
     "meta_path",
     "npz_path",

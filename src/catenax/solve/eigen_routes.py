@@ -6,8 +6,11 @@ Each route returns ``{"lmin", "lmax", "certified", "resolved", "route"}``:
 :func:`catenax.solve.is_saddle`).
 
 * ``tridiagonal`` (an energy with ``hessian_tridiagonal`` and 1-D ``x``: the
-  chain): exact, by bisection on Sturm counts refined by inverse iteration
-  (:func:`tridiagonal_extremes`). Certified.
+  chain): exact (:func:`catenax.solve.chain_route.chain_extremes`): dense on
+  the host when small, else
+  Rayleigh-quotient iteration with a Sturm-count certificate, else bisection
+  on Sturm counts refined by inverse iteration (:func:`tridiagonal_extremes`,
+  also the batched form sweeps use). Certified.
 * ``factorisation`` (a spring network: an energy with ``hessian_blocks`` and a
   :class:`~catenax.Network` first parameter): the free Hessian in
   block-tridiagonal form (:mod:`catenax.solve.blocktri`); ``lambda_min`` from

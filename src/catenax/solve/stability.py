@@ -31,10 +31,11 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .chain_route import chain_extremes
+from .checks import check_problem
 from .eigen_routes import (
     generic_extremes,
     is_network,
@@ -66,8 +67,8 @@ __all__ = [
 STABLE_FACTOR = 1e3
 #: ``res = RESOLUTION_FACTOR * eps * scale``: a resolved eigenvalue below ``-res`` is negative.
 RESOLUTION_FACTOR = 64.0
-#: The verdict's names.
-VERDICTS = ("minimum", "singular", "saddle")
+#: The verdict's names ("unknown": the eigenvalues overflow the dtype, no verdict).
+VERDICTS = ("minimum", "singular", "saddle", "unknown")
 
 
 def stability_verdict(
@@ -92,7 +93,8 @@ def stability_verdict(
 
     Returns:
         A dict with ``min_eigenvalue``, ``max_eigenvalue`` (floats), ``stable``
-        (bool), ``verdict`` (``"minimum"``, ``"saddle"`` or ``"singular"``),
+        (bool), ``verdict`` (``"minimum"``, ``"saddle"`` or ``"singular"``;
+        ``"unknown"`` when the eigenvalues are not finite in ``x``'s dtype),
         ``certified`` (bool: ``min_eigenvalue`` is proven, not estimated),
         ``route`` (how it was computed), ``gd_step_max`` (``2 / max_eigenvalue``:
         the largest step size at which gradient descent is stable near ``x``;
@@ -115,14 +117,15 @@ def stability_verdict(
         raise ValueError(f"lanczos_steps: {lanczos_steps!r} must be an integer >= 1; use e.g. 64")
     # Host-side set-up in NumPy: each eager JAX op compiles on first use, which
     # would dominate the start-up of a short CLI run.
-    x = x if isinstance(x, jax.Array) else np.asarray(x)
-    mask = np.ones(x.shape, x.dtype) if free is None else free
-    mask = mask if isinstance(mask, jax.Array) else np.asarray(mask, x.dtype)
     params = tuple(params)
+    x, mask = check_problem(energy, x, params, free, finite=False)
     v = _extremes(energy, x, params, mask, lanczos_steps, shift_solve)
     lmin, lmax = float(v["lmin"]), float(v["lmax"])
     if v["route"] == "none":
         stable, saddle = True, False
+    elif not _scale(lmin, lmax) <= math.sqrt(float(jnp.finfo(x.dtype).max)):  # overflowed
+        v["certified"], v["unknown"] = False, True
+        stable, saddle = False, False
     else:
         stable = bool(is_stable(lmin, lmax, x.dtype))
         saddle = bool(is_saddle(lmin, lmax, x.dtype, v["resolved"]))
@@ -130,7 +133,7 @@ def stability_verdict(
         "min_eigenvalue": lmin,
         "max_eigenvalue": lmax,
         "stable": stable,
-        "verdict": verdict_name(stable, saddle),
+        "verdict": "unknown" if v.get("unknown") else verdict_name(stable, saddle),
         "certified": bool(v["certified"]),
         "route": v["route"],
         "gd_step_max": 2.0 / lmax if lmax > 0 else math.inf,
@@ -141,9 +144,7 @@ def stability_verdict(
 def _extremes(energy, x, params, mask, steps, shift_solve) -> dict:
     """The route's ``{"lmin", "lmax", "certified", "resolved", "route"}``."""
     if getattr(energy, "hessian_tridiagonal", None) is not None and x.ndim == 1:
-        lmin, lmax = tridiagonal_extremes(energy)(x, params, mask)
-        return {"lmin": lmin, "lmax": lmax, "certified": True, "resolved": True,
-                "route": "tridiagonal"}  # fmt: skip
+        return chain_extremes(energy, x, params, mask)
     if int(np.count_nonzero(np.asarray(mask))) == 0:
         return {"lmin": 0.0, "lmax": 0.0, "certified": True, "resolved": True, "route": "none"}
 
@@ -321,11 +322,17 @@ def _message(res: Result, status: str, v: dict) -> str:
             f"stopped at a saddle point after {res.steps} steps: max|grad E| = "
             f"{res.grad_max:.3g} is below the tolerance, but the lowest Hessian eigenvalue "
             f"is {lam} < 0 ({how}), so some displacement lowers the energy. "
-            f"Start from a perturbed x0 or use multistart (e.g. multistart=16) to reach a "
+            f"Start from a perturbed x0 or use multistart (e.g. `multistart=16`) to reach a "
             f"stable minimum."
         )
     if status != "converged":
         return res.message
+    if v["verdict"] == "unknown":
+        return res.message + (
+            f" No stability verdict: the Hessian's eigenvalues (about {v['max_eigenvalue']:.3g}) "
+            f"overflow {np.asarray(res.positions).dtype} when squared; rescale the problem "
+            "(smaller stiffnesses or loads) to get one."
+        )
     if v["verdict"] == "minimum":
         return res.message + f" Stable minimum (lowest Hessian eigenvalue {lam} > 0, {how})."
     return res.message + (
