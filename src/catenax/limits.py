@@ -19,7 +19,7 @@ Example:
     >>> check_memory(2**70, "x0", "an array of 2**67 floats")
     Traceback (most recent call last):
     ...
-    catenax.errors.ResourceLimit: x0: an array of 2**67 floats would need 1.0 ZiB, more than the memory limit ...
+    catenax.errors.ResourceLimit: x0: an array of 2**67 floats would need 1.0 ZiB, ...
 """
 
 from __future__ import annotations
@@ -182,11 +182,11 @@ def check_memory(nbytes: float, field: str, what: str, fix: str = "") -> None:
     """
     limit = memory_limit()
     if not nbytes <= limit:  # also refuses NaN
-        hint = f"{fix}, or" if fix else "or else"
+        hint = f"{fix}, or" if fix else "use a smaller size, or"
         raise ResourceLimit(
             field,
             f"{what} would need {format_bytes(nbytes)}, more than the memory limit "
-            f"{format_bytes(limit)}; {hint} raise the limit (max_memory, or the "
+            f"{format_bytes(limit)}; {hint} raise the limit (`max_memory`, or the "
             f"environment variable {ENV_VAR})",
             needed=nbytes,
             limit=limit,

@@ -14,30 +14,47 @@ Commands (one module each, registered here; they never import this module):
 
 Exit codes and error messages are the same for every command
 (:mod:`catenax.cli.common`): 0 finished, 1 diverged, 2 invalid input, 3 an
-unexpected failure; messages go to stderr as one ``error: ...`` line.
+unexpected failure, 130 interrupted; messages go to stderr as one ``error: ...``
+line. Each command's help ends with the codes it can return. An option given
+twice is an error (:class:`OnceCommand`), not a silent choice of the last value.
 """
 
 from __future__ import annotations
 
 import sys
 from importlib import metadata
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 import catenax
 
-from .common import EXIT_OK
+from .common import (
+    EXIT_DIVERGED,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_OK,
+    exit_codes_help,
+)
 from .compare import compare_command
 from .lesson import lesson_command
 from .relax import relax_command
 from .sweep import sweep_command
 
-__all__ = ["app", "main"]
+__all__ = ["HELP", "OnceCommand", "app", "main"]
+
+#: The top-level help.
+HELP = (
+    "Equilibrium shapes of hanging chains and spring networks (nets, cloths, "
+    "scenario files) by energy minimisation in JAX: relax one structure, sweep a "
+    "grid of them as one batch, compare methods, or replay the lesson."
+)
 
 app = typer.Typer(
     name="catenax",
-    help="Equilibrium shapes of hanging chains by energy minimisation in JAX.",
+    help=HELP,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     add_completion=False,
@@ -67,16 +84,48 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    """Equilibrium shapes of hanging chains by energy minimisation in JAX.
+    """The commands' shared settings (only ``--version`` so far)."""
 
-    Exit codes: 0 finished, 1 diverged, 2 invalid input, 3 unexpected failure.
+
+class OnceCommand(TyperCommand):
+    """A command whose options may each be given once (repeatable ones excepted).
+
+    ``--n 5 --n 6`` is a usage error (exit 2) naming the option, instead of a
+    silent choice of the last value; options declared repeatable (a list, such
+    as sweep's ``--vary``) and ``--help`` may repeat.
     """
 
+    def make_parser(self, ctx: Any) -> Any:
+        parser = super().make_parser(ctx)
+        parse = parser.parse_args
 
-app.command("relax")(relax_command)
-app.command("lesson")(lesson_command)
-app.command("sweep")(sweep_command)
-app.command("compare")(compare_command)
+        def parse_once(args: list[str]) -> Any:
+            opts, rest, order = parse(args=args)
+            seen: set[str] = set()
+            for param in order:
+                # (typer carries its own copy of click: options are told by their kind)
+                once = getattr(param, "param_type_name", "") == "option" and not (
+                    param.multiple or param.count or param.name == "help"
+                )
+                if once and param.name in seen:
+                    names = "/".join(param.opts + param.secondary_opts)
+                    ctx.fail(f"{names}: given more than once; give it once")
+                seen.add(param.name or "")
+            return opts, rest, order
+
+        parser.parse_args = parse_once
+        return parser
+
+
+def _register(name: str, command: Any, *codes: int) -> None:
+    app.command(name, cls=OnceCommand, epilog=exit_codes_help(*codes))(command)
+
+
+_register("relax", relax_command, EXIT_OK, EXIT_DIVERGED, EXIT_INVALID, EXIT_FAILED,
+          EXIT_INTERRUPTED)  # fmt: skip
+_register("lesson", lesson_command, EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INTERRUPTED)
+_register("sweep", sweep_command, EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INTERRUPTED)
+_register("compare", compare_command, EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INTERRUPTED)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,8 +4,10 @@ Exit codes: :data:`EXIT_OK` (0) the run finished (converged, or used its step
 budget, or any other status but diverged); :data:`EXIT_DIVERGED` (1) the run
 diverged; :data:`EXIT_INVALID` (2) invalid input (nothing is run and no file
 is written); :data:`EXIT_FAILED` (3) an unexpected failure (an I/O error or a
-bug; set ``CATENAX_DEBUG=1`` for the traceback). Messages go to stderr as one
-``error: ...`` line, never a traceback (:func:`guard`).
+bug; set ``CATENAX_DEBUG=1`` for the traceback); :data:`EXIT_INTERRUPTED` (130)
+Ctrl-C or SIGTERM. Messages go to stderr as one ``error: ...`` line, never a
+traceback (:func:`guard`); each command's help lists its codes
+(:func:`exit_codes_help`).
 
 Library messages start with the field they are about (``length: ...``);
 :data:`OPTION_NAMES` maps those fields to the options that set them, so the
@@ -17,8 +19,9 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 from collections.abc import Callable, Iterator
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import jax
@@ -27,19 +30,25 @@ import typer
 import catenax.solvers
 from catenax.errors import InvalidInput
 from catenax.io import check_output_path
+from catenax.limits import set_memory_limit
 
 __all__ = [
     "ANIMATE_SUFFIXES",
     "CHAIN_FIELDS",
+    "CHAIN_OPTION_NAMES",
     "COMPARE_OPTION_NAMES",
     "EXIT_DIVERGED",
     "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
     "EXIT_INVALID",
+    "EXIT_MEANINGS",
     "EXIT_OK",
     "OPTION_NAMES",
     "PLOT_SUFFIXES",
     "SWEEP_OPTION_NAMES",
     "Dtype",
+    "apply_max_memory",
+    "exit_codes_help",
     "check_outputs",
     "check_steps",
     "check_tol",
@@ -47,12 +56,23 @@ __all__ = [
     "error",
     "guard",
     "option_message",
+    "option_text",
     "parse_tol",
     "record_every",
     "setup_jax",
 ]
 
 EXIT_OK, EXIT_DIVERGED, EXIT_INVALID, EXIT_FAILED = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
+
+#: What each exit code means (every command's help lists the codes it can return).
+EXIT_MEANINGS = {
+    EXIT_OK: "finished",
+    EXIT_DIVERGED: "the run diverged (no output file written)",
+    EXIT_INVALID: "invalid input or a resource limit (nothing run, no file written)",
+    EXIT_FAILED: "unexpected failure (set CATENAX_DEBUG=1 for the traceback)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C or SIGTERM)",
+}
 
 #: Library field names -> the CLI options that set them (``relax``, and every
 #: command's error guard).
@@ -68,10 +88,14 @@ OPTION_NAMES = {
     "tol": "--tol",
     "multistart": "--multistart",
     "seed": "--seed",
+    "max_memory": "--max-memory",
 }
 
+#: The lesson chain's start ``x0`` has ``--n`` coordinates (``relax`` without a file).
+CHAIN_OPTION_NAMES = {**OPTION_NAMES, "x0": "--n"}
+
 #: ``catenax compare`` names its methods with ``--methods``.
-COMPARE_OPTION_NAMES = {**OPTION_NAMES, "method": "--methods"}
+COMPARE_OPTION_NAMES = {**CHAIN_OPTION_NAMES, "method": "--methods", "dtype": "--dtype"}
 
 #: ``catenax sweep`` has more options that library messages can be about.
 SWEEP_OPTION_NAMES = {
@@ -84,6 +108,7 @@ SWEEP_OPTION_NAMES = {
     "coordinator": "--coordinator",
     "num_processes": "--num-processes",
     "process_id": "--process-id",
+    "coordinator_timeout": "--coordinator-timeout",
     "devices": "--cpu-devices",
     "distributed": "--distributed",
     "vary": "--vary",
@@ -96,7 +121,7 @@ PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 ANIMATE_SUFFIXES = (".gif",)
 
 
-class Dtype(str, Enum):
+class Dtype(StrEnum):
     """Floating-point precision of a run."""
 
     float32 = "float32"
@@ -121,8 +146,42 @@ def option_message(msg: str, names: dict[str, str] = OPTION_NAMES) -> str:
     """
     field, sep, rest = msg.partition(":")
     if sep and field.strip() in names:
-        return f"{names[field.strip()]}:{rest}"
-    return msg
+        msg = f"{names[field.strip()]}:{rest}"
+    return option_text(msg, names)
+
+
+#: A field named in a library message: ```max_steps``` or ```method='newton'```.
+_FIELD = re.compile(r"`([A-Za-z_]\w*)(?:=('[^'`]*'|\"[^\"`]*\"|[-+.\w]+))?`")
+
+
+def option_text(msg: str, names: dict[str, str] = OPTION_NAMES) -> str:
+    """Rewrite the fields a library message names in backquotes as the options that set them.
+
+    ```max_steps``` becomes ``--steps``, ```method='newton'``` becomes
+    ``--method newton``; fields without an option (and ```name=value``` with
+    a value that is not a plain word or number) are left as they are. Use it
+    on every library text the CLI prints: error messages (:func:`option_message`
+    calls it) and a result's ``message``.
+
+    Args:
+        msg: the library's text.
+        names: field -> option (default :data:`OPTION_NAMES`).
+
+    Returns:
+        The text in the CLI's words.
+
+    Example:
+        >>> option_text("Raise `max_steps`, or use `method='newton'` (`x0` is fine).")
+        'Raise --steps, or use --method newton (`x0` is fine).'
+    """
+
+    def option(m: re.Match) -> str:
+        opt = names.get(m.group(1))
+        if opt is None:
+            return m.group(0)
+        return opt if m.group(2) is None else f"{opt} {m.group(2).strip(chr(39) + chr(34))}"
+
+    return _FIELD.sub(option, msg)
 
 
 def error(msg: str) -> None:
@@ -130,12 +189,22 @@ def error(msg: str) -> None:
     typer.echo(f"error: {msg}", err=True)
 
 
+def exit_codes_help(*codes: int) -> str:
+    """The line of a command's help that lists its exit codes.
+
+    Example:
+        >>> exit_codes_help(0, 130)
+        'Exit codes: 0 finished; 130 interrupted (Ctrl-C or SIGTERM).'
+    """
+    return "Exit codes: " + "; ".join(f"{c} {EXIT_MEANINGS[c]}" for c in codes) + "."
+
+
 @contextlib.contextmanager
-def guard() -> Iterator[None]:
+def guard(names: dict[str, str] = OPTION_NAMES) -> Iterator[None]:
     """Turn exceptions into one-line messages and exit codes (never a traceback).
 
     ``ValueError``/``TypeError`` -> exit 2 with the message (fields named as
-    options), ``KeyboardInterrupt`` -> 130, anything else -> 3;
+    options, by ``names``), ``KeyboardInterrupt`` -> 130, anything else -> 3;
     ``CATENAX_DEBUG=1`` re-raises instead.
     """
     try:
@@ -144,11 +213,11 @@ def guard() -> Iterator[None]:
         raise
     except KeyboardInterrupt:
         error("interrupted")
-        raise typer.Exit(130) from None
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except (ValueError, TypeError) as e:
         if os.environ.get("CATENAX_DEBUG"):
             raise
-        error(option_message(str(e)))
+        error(option_message(str(e), names))
         raise typer.Exit(EXIT_INVALID) from None
     except Exception as e:  # noqa: BLE001 - the CLI must not print tracebacks
         if os.environ.get("CATENAX_DEBUG"):
@@ -169,6 +238,34 @@ def setup_jax(x64: bool) -> None:
             jax.config.update("jax_compilation_cache_dir", cache)
             jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
             jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def apply_max_memory(value: str | None) -> None:
+    """Set the memory limit of this run from ``--max-memory`` (``None``: keep the default).
+
+    Call it before any work: every allocation that grows with the input is
+    checked against this limit (:func:`catenax.limits.check_memory`).
+
+    Args:
+        value: the option's text, e.g. ``"8G"``, or ``None`` when not given.
+
+    Raises:
+        InvalidInput: not an amount of memory (the message names ``--max-memory``).
+
+    Example:
+        >>> apply_max_memory(None)  # not given: the default limit stays
+        >>> try:
+        ...     apply_max_memory("lots")
+        ... except ValueError as e:
+        ...     print(e)
+        --max-memory: 'lots' is not an amount of memory; use e.g. '8G', '512M' or bytes
+    """
+    if value is None:
+        return
+    try:
+        set_memory_limit(value)
+    except ValueError as e:
+        raise InvalidInput(option_message(str(e))) from None
 
 
 def check_steps(steps: int | None, example: int = 10_000) -> None:

@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 
 import catenax
-from catenax.errors import InvalidInput
 from catenax.io import atomic_write, to_jsonable
 from catenax.model import LESSON
 from catenax.solve import DEFAULT_COMPARE_METHODS
@@ -25,13 +24,14 @@ from .common import (
     EXIT_OK,
     PLOT_SUFFIXES,
     Dtype,
+    apply_max_memory,
     check_outputs,
     check_steps,
-    check_tol,
     guard,
-    option_message,
+    parse_tol,
     setup_jax,
 )
+from .talk import working
 
 __all__ = ["COMPARE_METHODS", "compare_command", "compare_table", "parse_learning_rates"]
 
@@ -126,7 +126,7 @@ def compare_table(out: dict) -> list[str]:
         ['newton', '5']
     """
     p = out["problem"]
-    tol = "default" if p.get("tol") is None else f"{p['tol']:g}"
+    tol = "none (every method runs all steps)" if p.get("tol") is None else f"{p['tol']:g}"
     lines = [
         f"catenax compare: chain n={p['n']} spring={p['spring']:g} length={p['length']:g} "
         f"mass_g={p['mass_g']:g}, {p['dtype']}, tol {tol}, at most {p['max_steps']} steps",
@@ -165,37 +165,37 @@ def compare_command(
     dtype: options.DtypeOption = Dtype.float64,
     plot: options.ComparePlot = None,
     as_json: JsonOption = False,
+    max_memory: options.MaxMemoryOption = None,
+    progress: options.ProgressOption = None,
 ) -> None:
     """Run several methods on the lesson's chain and compare them.
 
     Every method starts from y = 0 and stops by the same rule; the table gives
     steps, time (compilation excluded), final energy, max|∇E| and status.
-    Exit codes: 0 the comparison ran (a method that diverged is a row of the
-    table), 2 invalid input, 3 unexpected failure.
+    "Finished" (exit 0) means the comparison ran: a method that diverged is a
+    row of the table.
     """
-    with guard():
+    with guard(COMPARE_OPTION_NAMES):
+        apply_max_memory(max_memory)
         names = _parse_methods(methods)
         rates = parse_learning_rates(lr, names)
         check_steps(steps, 20_000)
-        if tol is not None:
-            check_tol(tol)
+        tol_given, tol = parse_tol(tol)
         dtype = Dtype(dtype).value
         check_outputs(**{"--plot": (plot, PLOT_SUFFIXES)})
         setup_jax(x64=dtype == "float64")
 
-        n, spring, length, mass_g = catenax.validate_chain_params(n, spring, length, mass_g)
+        n, spring, length, mass_g = catenax.validate_chain_params(n, spring, length, mass_g, dtype)
         for name in names:
-            try:
-                catenax.resolve_method(name, rates.get(name), None, steps)
-            except ValueError as e:
-                raise InvalidInput(option_message(str(e), COMPARE_OPTION_NAMES)) from None
+            catenax.resolve_method(name, rates.get(name), None, steps)
 
-        if tol is None:
+        if not tol_given:
             tol = catenax.DEFAULT_RTOL[dtype]
-        out = catenax.compare(
-            names, n=n, spring=spring, length=length, mass_g=mass_g, max_steps=steps,
-            tol=tol, learning_rates=rates, dtype=dtype,
-        )  # fmt: skip
+        with working(f"timing {', '.join(names)} on n={n}", progress, steps=False):
+            out = catenax.compare(
+                names, n=n, spring=spring, length=length, mass_g=mass_g, max_steps=steps,
+                tol=tol, learning_rates=rates, dtype=dtype,
+            )  # fmt: skip
         if plot is not None:
             _save_compare_plot(plot, out)
 

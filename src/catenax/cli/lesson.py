@@ -20,7 +20,9 @@ import catenax
 from catenax.errors import InvalidInput
 from catenax.io import atomic_write, to_jsonable
 
-from .common import EXIT_OK, Dtype, guard, setup_jax
+from . import options
+from .common import EXIT_OK, Dtype, apply_max_memory, guard, setup_jax
+from .talk import working
 
 __all__ = ["LESSON_RUNS", "LESSON_STEPS", "lesson_command"]
 
@@ -40,6 +42,8 @@ def lesson_command(
         Dtype,
         typer.Option("--dtype", help="Precision of the two 60-step runs (the notebook: float32)."),
     ] = Dtype.float32,
+    max_memory: options.MaxMemoryOption = None,
+    progress: options.ProgressOption = None,
 ) -> None:
     """Reproduce the notebook's lesson: 60 steps of gd (0.2), then 60 of adam (0.1).
 
@@ -47,6 +51,7 @@ def lesson_command(
     --out and prints a table. E* comes from a float64 solve to round-off.
     """
     with guard():
+        apply_max_memory(max_memory)
         if out.exists() and not out.is_dir():
             raise InvalidInput(f"--out: '{out}' is a file; give a folder for the lesson's outputs")
         out.mkdir(parents=True, exist_ok=True)
@@ -55,22 +60,23 @@ def lesson_command(
 
         p = catenax.LESSON
         args = (p["spring"], p["length"], p["mass_g"])
-        star = _exact_equilibrium(p["n"], args)
-        runs = {
-            key: catenax.minimize(
-                catenax.chain_energy,
-                jnp.zeros(p["n"], dtype.value),
-                *args,
-                method=method,
-                learning_rate=lr,
-                max_steps=LESSON_STEPS,
-                tol=None,
-                record_every=1,
-            )
-            for key, method, lr, _ in LESSON_RUNS
-        }
-        summary = _summary(star, runs, dtype.value)
-        _save_figures(out, runs, float(star.energy), dtype.value)
+        with working("running the lesson (newton, gd, adam)", progress, steps=False):
+            star = _exact_equilibrium(p["n"], args)
+            runs = {
+                key: catenax.minimize(
+                    catenax.chain_energy,
+                    jnp.zeros(p["n"], dtype.value),
+                    *args,
+                    method=method,
+                    learning_rate=lr,
+                    max_steps=LESSON_STEPS,
+                    tol=None,
+                    record_every=1,
+                )
+                for key, method, lr, _ in LESSON_RUNS
+            }
+            summary = _summary(star, runs, dtype.value)
+            _save_figures(out, runs, float(star.energy), dtype.value)
         text = json.dumps(to_jsonable(summary), indent=1) + "\n"
         atomic_write(out / "summary.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from catenax.model import LESSON
+from catenax.solvers import DEFAULT_METHOD
 
 from .common import OPTION_NAMES, Dtype
 
@@ -33,6 +34,8 @@ __all__ = [
     "CompareSteps",
     "CompareTol",
     "DtypeOption",
+    "MaxMemoryOption",
+    "ProgressOption",
     "RelaxLength",
     "RelaxLr",
     "RelaxMassG",
@@ -124,7 +127,7 @@ RelaxMethod = Annotated[
     _option(
         "method",
         "Method: newton, lbfgs, fire, gd or any optax optimizer (adam, lion, ...). "
-        "[default: catenax.solvers.DEFAULT_METHOD]",
+        f"[default: {DEFAULT_METHOD}]",
         show_default=False,
     ),
 ]
@@ -177,10 +180,11 @@ RelaxTol = Annotated[
     ),
 ]
 CompareTol = Annotated[
-    float | None,
+    str | None,
     _option(
         "tol",
-        f"Relative tolerance of the common stopping rule. [default: {TOL_DEFAULT_HELP}]",
+        "Relative tolerance of the common stopping rule; 'none' runs every method "
+        f"exactly --steps steps. [default: {TOL_DEFAULT_HELP}]",
         show_default=False,
     ),
 ]
@@ -189,6 +193,29 @@ SweepTol = Annotated[
     _option(
         "tol",
         f"Relative tolerance (default {TOL_DEFAULT_HELP}); 'none' runs exactly --steps steps.",
+        show_default=False,
+    ),
+]
+
+# --- resources: --max-memory -------------------------------------------------------------
+MaxMemoryOption = Annotated[
+    str | None,
+    typer.Option(
+        OPTION_NAMES["max_memory"],
+        help="Refuse a run that would need more memory than this (e.g. 8G); default 80% "
+        "of the machine's memory, or CATENAX_MAX_MEMORY.",
+        show_default=False,
+    ),
+]
+
+# --- talking while working: --progress/--quiet ----------------------------------------------
+ProgressOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--progress/--quiet",
+        help="Report compiling and the progress of long runs on stderr (--progress), or "
+        "nothing but errors (--quiet). [default: progress on a terminal, else one "
+        "'compiling' line]",
         show_default=False,
     ),
 ]

@@ -4,7 +4,11 @@ The command checks every option before anything runs (:func:`check_options`),
 hands a scenario file over to :func:`catenax.cli.network.relax_scenario`, and
 otherwise relaxes the chain from y = 0 (:func:`run_chain`) and reports it
 (:func:`catenax.cli.report.finish_run`): one JSON object with ``--json``, else
-a human summary; files only when the run did not diverge.
+a human summary; files only when the run did not diverge. A chain that would
+need more memory than ``--max-memory`` is refused before anything is
+allocated; the run keeps no history (nothing reports it) and records iterates
+only for ``--plot``/``--animate``, so a long step budget alone costs nothing.
+While it compiles and runs, it says so on stderr (:mod:`catenax.cli.talk`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import typer
@@ -22,15 +27,18 @@ import catenax
 import catenax.solvers
 from catenax.errors import InvalidInput
 from catenax.io import RESULT_SUFFIXES, atomic_write, write_result
+from catenax.solve import check_int, check_max_steps, check_run_memory, check_seed
 from catenax.solvers import check_learning_rate, make_schedule, parse_schedule
 
 from . import options
 from .common import (
     ANIMATE_SUFFIXES,
     CHAIN_FIELDS,
+    CHAIN_OPTION_NAMES,
     OPTION_NAMES,
     PLOT_SUFFIXES,
     Dtype,
+    apply_max_memory,
     check_outputs,
     check_steps,
     effective_lr,
@@ -41,6 +49,7 @@ from .common import (
 )
 from .network import relax_scenario
 from .report import chain_summary, finish_run, result_json
+from .talk import working
 
 __all__ = ["check_options", "relax_chain", "relax_command", "run_chain"]
 
@@ -80,13 +89,16 @@ def relax_command(
     animate: AnimateOption = None,
     out: options.RelaxOut = None,
     as_json: JsonOption = False,
+    max_memory: options.MaxMemoryOption = None,
+    progress: options.ProgressOption = None,
 ) -> None:
     """Relax the lesson's chain from y = 0, or the network of a SCENARIO file.
 
-    Output files are written atomically, and only when the run did not diverge.
-    Exit codes: 0 finished (converged or step budget used), 1 diverged, 2 invalid input.
+    Output files are written atomically, and only when the run did not diverge;
+    "finished" (exit 0) means converged or the step budget used.
     """
-    with guard():
+    with guard(OPTION_NAMES if scenario is not None else CHAIN_OPTION_NAMES):
+        apply_max_memory(max_memory)
         tol_given, tol_value = check_options(lr, steps, multistart, seed, tol)
         files = {"plot": plot, "animate": animate, "out": out, "as_json": as_json}
         values = dict(zip(CHAIN_FIELDS, (n, spring, length, mass_g), strict=True))
@@ -105,6 +117,7 @@ def relax_command(
                     multistart=multistart, seed=seed,
                 ),
                 tol_given=tol_given, tol_value=tol_value, dtype=dtype.value, **files,
+                progress=progress,
             )  # fmt: skip
         chain = {f: catenax.LESSON[f] if v is None else v for f, v in values.items()}
         solver = {
@@ -112,11 +125,15 @@ def relax_command(
             "steps": 10_000 if steps is None else steps, "dtype": dtype.value,
             "tol_given": tol_given, "tol": tol_value, "multistart": multistart, "seed": seed,
         }  # fmt: skip
-        relax_chain(chain, solver, **files)
+        relax_chain(chain, solver, **files, progress=progress)
 
 
 def check_options(lr, steps, multistart, seed, tol) -> tuple[bool, float | None]:
     """Check the options ``relax`` checks before reading anything; return the parsed ``--tol``.
+
+    The step budget, the number of starts and the seed are checked by the
+    library's own rules (:func:`catenax.solve.check_max_steps`, ...), in range
+    before anything is sized by them.
 
     Example:
         >>> check_options(0.1, 100, None, None, "1e-8")
@@ -124,18 +141,22 @@ def check_options(lr, steps, multistart, seed, tol) -> tuple[bool, float | None]
     """
     check_learning_rate(lr, "--lr", "--lr 0.1")
     check_steps(steps)
+    if steps is not None:
+        check_max_steps(steps)
     if multistart is not None and multistart < 1:
         raise InvalidInput(
             f"--multistart: {multistart} must be an integer >= 1; use e.g. --multistart 16"
         )
-    if seed is not None and not -(2**63) <= seed < 2**63:
-        raise InvalidInput(f"--seed: {seed} is out of range; use an integer such as --seed 0")
+    if multistart is not None:
+        check_int("multistart", multistart, minimum=1)
+    if seed is not None:
+        check_seed(seed)
     return parse_tol(tol)
 
 
 def relax_chain(
     chain: dict, solver: dict, plot: Path | None, animate: Path | None, out: Path | None,
-    as_json: bool,
+    as_json: bool, progress: bool | None = None,
 ) -> NoReturn:  # fmt: skip
     """Relax the lesson's chain and report it (the body of ``catenax relax`` without a file).
 
@@ -145,8 +166,11 @@ def relax_chain(
             ``dtype``, ``tol_given``, ``tol``, ``multistart``, ``seed``.
         plot, animate, out: the output files (``None``: not asked for).
         as_json: print the result as one JSON object on stdout.
+        progress: ``--progress/--quiet`` (``None``: neither; see :func:`working`).
 
     Raises:
+        ResourceLimit: the chain would need more memory than the limit (before
+            anything is allocated).
         typer.Exit: at the end, with the exit code (0 finished, 1 diverged).
     """
     check_outputs(
@@ -157,7 +181,17 @@ def relax_chain(
         }
     )
     setup_jax(x64=solver["dtype"] == "float64")
-    chain = dict(zip(chain, catenax.validate_chain_params(*chain.values()), strict=True))
+    chain = dict(
+        zip(chain, catenax.validate_chain_params(*chain.values(), solver["dtype"]), strict=True)
+    )
+    want_frames = plot is not None or animate is not None
+    every = record_every(chain["n"], solver["steps"]) if want_frames else None
+    check_run_memory(
+        jax.ShapeDtypeStruct((chain["n"],), solver["dtype"]),
+        starts=solver["multistart"],
+        records=solver["steps"] // every + 2 if every else 0,
+        record_every=every,
+    )
     method = solver["method"]
     if method is None:  # read at call time: the library default may be changed
         method = catenax.solvers.DEFAULT_METHOD
@@ -168,8 +202,8 @@ def relax_chain(
     catenax.resolve_method(method, lr, schedule, steps)  # checks method and lr
     tol = solver["tol"] if solver["tol_given"] else catenax.DEFAULT_RTOL[solver["dtype"]]
 
-    want_frames = plot is not None or animate is not None
-    result, seed = run_chain(chain, {**solver, "method": method}, want_frames)
+    with working(f"relaxing n={chain['n']} with {method}", progress):
+        result, seed = run_chain(chain, {**solver, "method": method}, want_frames)
     params = {**chain, "method": method, "lr": effective_lr(method, lr), "schedule": schedule}
     params.update(steps=steps, tol=tol, dtype=solver["dtype"])
     if solver["multistart"] is not None:
@@ -196,6 +230,9 @@ def run_chain(chain: dict, solver: dict, want_frames: bool) -> tuple[catenax.Res
         chain: ``n``, ``spring``, ``length``, ``mass_g``.
         solver: as :func:`relax_chain`'s, with ``method`` filled in.
         want_frames: record the iterates (for ``--plot``/``--animate``) if true.
+
+    The run keeps no energy or gradient history: nothing ``relax`` reports
+    uses it, and it would grow with the steps taken.
 
     Returns:
         The result, and the seed a multistart run used (``None`` without one).
@@ -227,6 +264,7 @@ def run_chain(chain: dict, solver: dict, want_frames: bool) -> tuple[catenax.Res
         schedule=solver["schedule"],
         max_steps=steps,
         record_every=record_every(n, steps) if want_frames else None,
+        history=False,
         **kwargs,
     )
     return result, seed

@@ -168,13 +168,23 @@ class _Steps:
                      jnp.int32(1), jnp.asarray(fs0, e0.dtype), jnp.asarray(False))  # fmt: skip
 
     def restart(self, out, rest):
-        """The carry that goes on from a segment's ``(out, rest)`` (fresh histories)."""
+        """The carry that goes on from a segment's ``(out, rest)``.
+
+        With a runtime budget the histories start afresh (one buffer per
+        segment); with a static one (iterates recorded) the buffers, indexed
+        from step 0, go on: ``out`` must then hold them.
+        """
         g, state = rest
-        hist_e, hist_g = self._histories(out["e"], grad_max(g), resumed=True)
         x = out["x"]
+        if self.spec.max_steps is None:
+            hist_e, hist_g = self._histories(out["e"], grad_max(g), resumed=True)
+            its, itk = jnp.zeros((0,) + x.shape, x.dtype), jnp.zeros((0,), jnp.int32)
+        else:
+            hist_e, hist_g = out["he"], out["hg"]
+            its = out.get("its", jnp.zeros((0,) + x.shape, x.dtype))
+            itk = out.get("itk", jnp.zeros((0,), jnp.int32))
         return Carry(out["steps"], x, out["e"], g, state, out["status"], hist_e, hist_g,
-                     jnp.zeros((0,) + x.shape, x.dtype), jnp.zeros((0,), jnp.int32),
-                     out["nrec"], out["fs"], out["runaway"])  # fmt: skip
+                     its, itk, out["nrec"], out["fs"], out["runaway"])  # fmt: skip
 
     @staticmethod
     def cond(c):
@@ -233,11 +243,19 @@ class _Steps:
         base = carry[0] if self.spec.max_steps is None else 0
         return jax.lax.while_loop(cond, lambda c: self.body(c, base), carry)
 
-    def segment_end(self, k, resumed=False):
-        """Where a segment stops: at the budget, or at the segment's end (or ``None``)."""
-        if self.spec.max_steps is not None or not self.spec.history:
-            return None
-        return k + jnp.minimum(self.max_steps - k, LONG_SEGMENT if resumed else SEGMENT)
+    def segment_end(self, k, resumed=False, until=None):
+        """Where a call stops (``None``: at the budget).
+
+        With histories and a runtime budget, at the end of the segment's
+        buffer; with ``until`` (a traced step count: the host wants control
+        back, e.g. to report progress), there at the latest.
+        """
+        end = None
+        if self.spec.max_steps is None and self.spec.history:
+            end = k + jnp.minimum(self.max_steps - k, LONG_SEGMENT if resumed else SEGMENT)
+        if until is not None:
+            end = until if end is None else jnp.minimum(end, until)
+        return end
 
 
 def make_run(energy, method, max_steps, record_every, check, history=True):

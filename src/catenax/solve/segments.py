@@ -10,15 +10,29 @@ device-to-host transfer, more than a short run's own steps.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+import math
+import time
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .loop import _Spec, _static_steps, _Steps
+from .loop import SEGMENT, _Spec, _static_steps, _Steps
+from .result import RUNNING
 
-__all__ = ["batched_runner", "make_segments", "pack_out", "runner", "unpack_out"]
+__all__ = [
+    "batched_runner",
+    "make_segments",
+    "pack_out",
+    "report_progress",
+    "run_segments",
+    "runner",
+    "unpack_out",
+]
 
 
 def make_segments(energy, method, max_steps, record_every, check, history=True):
@@ -69,15 +83,15 @@ def make_segments(energy, method, max_steps, record_every, check, history=True):
         max_steps = _static_steps(max_steps)
     spec = _Spec(energy, method, max_steps, record_every, check, bool(history))
 
-    def run(x0, params, free, rtol, atol, budget, aux=None):
+    def run(x0, params, free, rtol, atol, budget, aux=None, until=None):
         steps = _Steps(spec, params, free, rtol, atol, budget, aux)
-        c = steps.loop(steps.start(x0), steps.segment_end(jnp.int32(0)))
+        c = steps.loop(steps.start(x0), steps.segment_end(jnp.int32(0), until=until))
         return pack_out(steps.finish(c)), (c.g, c.state)
 
-    def resume(packed, rest, params, free, rtol, atol, budget, aux=None):
+    def resume(packed, rest, params, free, rtol, atol, budget, aux=None, until=None):
         steps = _Steps(spec, params, free, rtol, atol, budget, aux)
-        c = steps.restart(unpack_out({**packed, "hist": _NO_HIST}), rest)
-        c = steps.loop(c, steps.segment_end(c.k, resumed=True))
+        c = steps.restart(unpack_out({"hist": _NO_HIST, **packed}), rest)
+        c = steps.loop(c, steps.segment_end(c.k, resumed=True, until=until))
         return pack_out(steps.finish(c)), (c.g, c.state)
 
     run.resume = resume
@@ -147,11 +161,130 @@ def runner(energy, method, max_steps, record_every, check, history=True):
 def batched_runner(energy, method, max_steps, record_every, check, history=True):
     """:func:`make_segments` under ``jit(vmap)`` over a leading axis of starts (cached).
 
-    ``aux`` (and every other argument but the starts) is shared by the starts.
+    ``aux``, ``until`` (and every other argument but the starts) are shared by the starts.
     """
-    run = make_segments(energy, method, max_steps, record_every, check, history)
-    shared = (None,) * 6
-    return (
-        jax.jit(jax.vmap(run, in_axes=(0, *shared))),
-        jax.jit(jax.vmap(run.resume, in_axes=(0, 0, *shared))),
-    )
+    one = make_segments(energy, method, max_steps, record_every, check, history)
+    shared = (None,) * 7
+
+    def run(x0s, params, free, rtol, atol, budget, aux=None, until=None):
+        return jax.vmap(one, in_axes=(0, *shared))(
+            x0s, params, free, rtol, atol, budget, aux, until
+        )
+
+    def resume(packed, rest, params, free, rtol, atol, budget, aux=None, until=None):
+        return jax.vmap(one.resume, in_axes=(0, 0, *shared))(
+            packed, rest, params, free, rtol, atol, budget, aux, until
+        )
+
+    return jax.jit(run), jax.jit(resume)
+
+
+#: The progress callback of the runs started in this context (:func:`report_progress`).
+_REPORTER: contextvars.ContextVar = contextvars.ContextVar("catenax_progress", default=None)
+
+
+@contextlib.contextmanager
+def report_progress(callback: Callable[[int, float, int], None], interval: float = 0.25):
+    """Within the block, long runs of :func:`catenax.minimize` report their progress.
+
+    A run hands control back to the host about every ``interval`` seconds (the
+    number of steps per call adapts to the measured speed) and, at most that
+    often, calls ``callback(step, grad_max, budget)``: the step count, max|∇E|
+    there (the smallest among the starts still running, for a multistart run)
+    and the step budget. Results are the same as without it, bit for bit;
+    outside the block nothing is reported and the run is one call (or one per
+    history segment) as before.
+
+    Args:
+        callback: called on the host with ``(step, grad_max, budget)``.
+        interval: the least time between two calls, in seconds (> 0).
+
+    Raises:
+        ValueError: ``interval`` not a finite number > 0.
+
+    Example:
+        >>> import catenax, jax.numpy as jnp
+        >>> seen = []
+        >>> with report_progress(lambda k, g, n: seen.append(k), interval=1e-9):
+        ...     r = catenax.minimize(catenax.chain_energy, jnp.zeros(5), 5.0, 0.8, 0.1,
+        ...                          method="gd", max_steps=3000, tol=None)
+        >>> r.steps, 0 < len(seen), seen == sorted(seen)
+        (3000, True, True)
+    """
+    if not (isinstance(interval, (int, float)) and math.isfinite(interval) and interval > 0):
+        raise ValueError(f"interval: {interval!r} must be a finite number of seconds > 0")
+    token = _REPORTER.set((callback, float(interval)))
+    try:
+        yield
+    finally:
+        _REPORTER.reset(token)
+
+
+def run_segments(fns, x0, args, all_history: bool = True) -> dict:
+    """Run the compiled loop call by call until every start stops; the host joins the histories.
+
+    Args:
+        fns: ``(run, resume)`` from :func:`runner` or :func:`batched_runner`.
+        x0: the start (or a batch of starts, for :func:`batched_runner`).
+        args: ``(params, free, rtol, atol, budget, aux)``.
+        all_history: join the histories of every call; ``False`` keeps only the
+            first call's (a batch of starts: the driver reruns the start it picks
+            when it needs more).
+
+    Returns:
+        :func:`unpack_out`'s dict (on the host).
+    """
+    reporter = _REPORTER.get()
+    if reporter is not None:
+        return _run_reporting(fns, x0, args, all_history, *reporter)
+    run, resume = fns
+    packed, rest = run(x0, *args)
+    host = jax.device_get(packed)
+    if not np.any(host["ints"][..., 1] == RUNNING):
+        return unpack_out(host)
+    hists = [host["hist"]]
+    while np.any(np.asarray(packed["ints"])[..., 1] == RUNNING):
+        packed, rest = resume({k: v for k, v in packed.items() if k != "hist"}, rest, *args)
+        if all_history:
+            hists.append(packed["hist"])
+    host, hists = jax.device_get((packed, hists))
+    # he[0] of a later segment repeats the last entry of the one before.
+    host["hist"] = np.concatenate([hists[0]] + [h[..., 1:] for h in hists[1:]], axis=-1)
+    return unpack_out(host)
+
+
+def _run_reporting(fns, x0, args, all_history, callback, interval) -> dict:
+    """:func:`run_segments` that takes control back every ``interval`` s and reports.
+
+    With iterates recorded (``its`` in the output) the budget is static and a
+    resumed call goes on in the same buffers; else each call's histories are
+    cut to the steps it took and joined.
+    """
+    run, resume = fns
+    budget = int(args[4])
+    chunk, k, t0 = min(SEGMENT, budget), 0, time.monotonic()
+    last = t0
+    packed, rest = run(x0, *args, np.int32(chunk))
+    ints = np.asarray(packed["ints"])
+    static = "its" in packed
+    hists = [jax.device_get(packed["hist"])[..., : int(ints[..., 0].max()) + 1]]
+    while np.any(ints[..., 1] == RUNNING):
+        k_prev, k, now = k, int(ints[..., 0].max()), time.monotonic()
+        if now - last >= interval:
+            running = ints[..., 1] == RUNNING
+            gmax = np.asarray(packed["nums"])[..., 1][running]
+            callback(k, float(np.min(gmax)), budget)
+            last = now
+        # Steps per call: about ``interval`` seconds' worth, growing at most 16-fold a call.
+        rate = (k - k_prev) / max(now - t0, 1e-9)
+        chunk, t0 = int(min(max(rate * interval, 1), 16 * chunk, budget)), now
+        given = packed if static else {n: v for n, v in packed.items() if n != "hist"}
+        packed, rest = resume(given, rest, *args, np.int32(min(budget, k + chunk)))
+        ints = np.asarray(packed["ints"])
+        if all_history and not static:
+            length = int(ints[..., 0].max()) - k
+            hists.append(jax.device_get(packed["hist"])[..., 1 : length + 1])
+    host = jax.device_get(packed)
+    if not static:
+        host["hist"] = np.concatenate(hists, axis=-1)
+    return unpack_out(host)
