@@ -12,6 +12,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import jax  # noqa: E402
 import pytest  # noqa: E402
 
+from catenax.limits import set_memory_limit  # noqa: E402
+
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
@@ -27,3 +29,12 @@ def _release_compiled_programs():
     yield
     jax.clear_caches()
     gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def _default_memory_limit():
+    """Each test starts at the default memory limit: an in-process CLI run with
+    ``--max-memory`` sets it for the rest of its process, as a command should."""
+    set_memory_limit(None)
+    yield
+    set_memory_limit(None)

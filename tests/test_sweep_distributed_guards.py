@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -98,11 +99,13 @@ def test_a_second_process_0_cannot_take_the_port(tmp_path):
 # ------------------------------------------------------------------ in-process
 
 
-def _meet(port, n, settings_of, timeout=10.0):
-    """Run ``rendezvous`` for ids 0..n-1 in threads; each id's error message or ''."""
+def _meet(port, n, settings_of, timeout=10.0, late=()):
+    """Run ``rendezvous`` for ids 0..n-1 in threads (``late`` ids 1 s later); errors or ''."""
     errors = {}
 
     def one(pid):
+        if pid in late:
+            time.sleep(1.0)
         try:
             rendezvous(f"127.0.0.1:{port}", n, pid, settings_of(pid), timeout)
             errors[pid] = ""
@@ -125,6 +128,19 @@ def test_rendezvous_agrees_or_names_the_first_difference():
         free_port(), 3, lambda p: {"--n": "20", "--method": "gd" if p == 2 else "newton"}
     )
     assert set(errors) == {0, 1, 2}
+    for msg in errors.values():
+        assert msg.startswith("distributed: process 2 was started with --method = 'gd'"), msg
+
+
+def test_a_late_process_still_hears_of_a_difference_found_before_it_came():
+    # Process 2 differs and arrives first: process 1, arriving later, must get the
+    # same message at once, not wait its whole timeout for a closed port.
+    start = time.monotonic()
+    errors = _meet(
+        free_port(), 3, lambda p: {"--n": "20", "--method": "gd" if p == 2 else "newton"},
+        timeout=30.0, late=(1,),
+    )  # fmt: skip
+    assert time.monotonic() - start < 20
     for msg in errors.values():
         assert msg.startswith("distributed: process 2 was started with --method = 'gd'"), msg
 

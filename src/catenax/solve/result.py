@@ -207,8 +207,10 @@ def status_message(status, name, steps, gm, thr, max_steps, dtype=None) -> str:
     Example:
         >>> status_message("converged", "newton", 5, 1e-12, 1e-10, 100)
         'converged in 5 steps: max|grad E| = 1e-12 <= tolerance 1e-10.'
-        >>> status_message("max_steps", "adam", 100, 1e-3, 1e-10, 100)[-71:]
-        "`learning_rate` or a `schedule`, or use `method='newton'` (a few steps)."
+        >>> msg = status_message("max_steps", "adam", 100, 1e-3, 1e-10, 100)
+        >>> msg.split(". ")[-1].split(", ")
+        ['Raise `max_steps`', 'try another `learning_rate` or a `schedule`',
+         "or use `method='newton'` (a few steps)."]
     """
     if status == "converged":
         return f"converged in {steps} steps: max|grad E| = {gm:.3g} <= tolerance {thr:.3g}."

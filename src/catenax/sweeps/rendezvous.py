@@ -81,8 +81,12 @@ def _host(port, address, num_processes, settings, deadline, timeout) -> None:
     peers: dict[int, socket.socket] = {}
     error = ""
     try:
-        while len(peers) < num_processes - 1 and not error:
+        # Everyone is collected even after a problem is found, so that every process
+        # hears of it (a process left out would wait its whole timeout for nobody).
+        while len(peers) < num_processes - 1:
             left = deadline - time.monotonic()
+            if left <= 0 and error:
+                break
             if left <= 0:
                 missing = [str(p) for p in range(1, num_processes) if p not in peers]
                 error = (
@@ -96,7 +100,8 @@ def _host(port, address, num_processes, settings, deadline, timeout) -> None:
                 conn, _ = server.accept()
             except TimeoutError:
                 continue
-            error = _welcome(conn, peers, num_processes, settings, deadline)
+            problem = _welcome(conn, peers, num_processes, settings, deadline)
+            error = error or problem
         reply = {"error": error} if error else {"ok": True}
         for conn in peers.values():
             _send(conn, reply)
