@@ -15,9 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from catenax import cli
 from catenax.errors import ResourceLimit
 from catenax.io import check_output_path, check_rows, read_table
 from catenax.limits import set_memory_limit
@@ -25,17 +23,6 @@ from catenax.sweeps.api import sweep
 from catenax.sweeps.progress import Progress
 
 CASES = dict(length="0.8,0.9,1.0", chunk_size=2)
-
-
-@pytest.fixture
-def invoke(monkeypatch):
-    monkeypatch.setenv("CATENAX_CACHE_DIR", "off")
-    runner = CliRunner()
-
-    def _invoke(*args):
-        return runner.invoke(cli.app, ["sweep", *map(str, args)])
-
-    return _invoke
 
 
 # ------------------------------------------------------------------ integer bounds
@@ -60,7 +47,7 @@ def invoke(monkeypatch):
     ],
 )  # fmt: skip
 def test_out_of_range_options_exit_2_before_any_work(invoke, args, words):
-    r = invoke("--length", "0.8", "--no-progress", *args)
+    r = invoke("sweep", "--length", "0.8", "--no-progress", *args)
     assert r.exit_code == 2, r.output
     assert re.search(words, r.output), r.output
     assert "Traceback" not in r.output
@@ -147,7 +134,7 @@ def test_resume_refuses_a_bad_row_before_the_end_and_leaves_the_file(invoke, tmp
     before = part.read_bytes()
     with pytest.raises(ValueError, match=f"^out: cannot resume: p.csv: {words}"):
         sweep(out=part, resume=True, **CASES)
-    r = invoke("--length", "0.8,0.9,1.0", "--chunk-size", 2, "--out", part, "--resume",
+    r = invoke("sweep", "--length", "0.8,0.9,1.0", "--chunk-size", 2, "--out", part, "--resume",
                "--no-progress")  # fmt: skip
     assert r.exit_code == 2 and "--out: cannot resume" in r.output, r.output
     assert part.read_bytes() == before
@@ -176,7 +163,7 @@ def test_overwrite_replaces_a_symlink_and_never_writes_through_it(invoke, tmp_pa
     target.write_text("precious\n")
     link = tmp_path / "link.csv"
     link.symlink_to(target)
-    r = invoke("--length", "0.8", "--out", link, "--overwrite", "--no-progress")
+    r = invoke("sweep", "--length", "0.8", "--out", link, "--overwrite", "--no-progress")
     assert r.exit_code == 0, r.output
     assert target.read_text() == "precious\n"
     assert not link.is_symlink() and read_table(link)["case"].tolist() == [0]
@@ -184,7 +171,7 @@ def test_overwrite_replaces_a_symlink_and_never_writes_through_it(invoke, tmp_pa
 
 def test_unwritable_outputs_exit_2_before_the_run(invoke, tmp_path):
     for option, name in (("--out", "x.csv"), ("--plot", "x.png")):
-        r = invoke("--length", "0.8,0.9", "--no-progress", option, f"/proc/{name}")
+        r = invoke("sweep", "--length", "0.8,0.9", "--no-progress", option, f"/proc/{name}")
         assert r.exit_code == 2, r.output
         assert f"{option}: cannot write '/proc/{name}': cannot create files in '/proc'" in r.output
         assert "catenax sweep:" not in r.output  # nothing ran
