@@ -15,8 +15,8 @@ from PIL import Image
 
 import catenax
 from catenax.cli.network import MAX_FRAMES, NETWORK_OUT_SUFFIXES
+from catenax.io import RESULT_KEYS, load_scenario, result_to_dict, solve_scenario
 from catenax.io.network_files import NETWORK_SUFFIXES
-from catenax.io.scenario import RESULT_KEYS, load_scenario, result_to_dict, solve_scenario
 from catenax.model.network import fixed_coordinates
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "examples" / "scenarios"

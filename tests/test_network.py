@@ -23,7 +23,7 @@ def _two(**kw):
 def test_network_is_a_pytree_with_static_cables():
     net = catenax.net(3, 3)
     leaves, tree = jax.tree.flatten(net)
-    assert len(leaves) == 9
+    assert len(leaves) == len(catenax.model.ARRAY_FIELDS) == 10
     back = jax.tree.unflatten(tree, leaves)
     assert back.cables is True and back.n_nodes == 9
     assert jax.tree.structure(net.replace(cables=False)) != tree  # cables is static

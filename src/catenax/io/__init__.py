@@ -8,15 +8,15 @@ from .files import (
     to_jsonable,
     write_result,
 )
-from .network_files import NETWORK_SUFFIXES, write_network_result, write_obj
+from .mesh_files import write_obj
+from .network_files import NETWORK_SUFFIXES, write_network_result
+from .results import RESULT_KEYS, result_to_dict
 from .scenario import (
     BUILDERS,
-    RESULT_KEYS,
     Scenario,
     ScenarioText,
     load_scenario,
     parse_scenario,
-    result_to_dict,
     solve_scenario,
 )
 from .tables import (

@@ -38,23 +38,15 @@ import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jax.numpy as jnp
-import numpy as np
-
 from catenax.model import (
     Network,
     check_dtype_range,
     free_mask,
     network_energy,
-    reactions,
-    spring_lengths,
-    support_nodes,
-    tensions,
 )
 from catenax.solve import check_max_steps, minimize
 from catenax.solvers import METHODS
 
-from .files import to_jsonable
 from .scenario_text import ScenarioText, decode_scenario, read_scenario_text
 from .scenario_values import read_bool, read_float, read_int, read_str
 from .structure import BUILDERS, OPTIONAL_KEYS, REQUIRED_KEYS, parse_structure
@@ -63,30 +55,12 @@ __all__ = [
     "BUILDERS",
     "OPTIONAL_KEYS",
     "REQUIRED_KEYS",
-    "RESULT_KEYS",
     "Scenario",
     "ScenarioText",
     "load_scenario",
     "parse_scenario",
-    "result_to_dict",
     "solve_scenario",
 ]
-
-#: Keys of :func:`result_to_dict`, in order (``method`` and extras follow).
-RESULT_KEYS = (
-    "status",
-    "converged",
-    "steps",
-    "energy",
-    "grad_max",
-    "min_eigenvalue",
-    "stable",
-    "positions",
-    "lengths",
-    "tensions",
-    "reactions",
-    "message",
-)
 
 _TOP_KEYS = ("structure", "solver", "title", "description")
 
@@ -103,6 +77,8 @@ class Scenario:
         title: the optional ``title``.
         source: the file's name and text (:class:`ScenarioText`), for messages
             that name its lines.
+        units: the ``[units]`` table, ``{"length": ..., "force": ...}``
+            (metadata, no conversion), or ``None``.
     """
 
     network: Network
@@ -110,6 +86,7 @@ class Scenario:
     path: Path | None = None
     title: str | None = None
     source: ScenarioText | None = field(default=None, repr=False, compare=False)
+    units: dict | None = None
 
     def error(self, table: str | None, key: str | None, detail: str) -> ValueError:
         """A ``ValueError`` "file:line: table.key: detail" about this scenario's file.
@@ -160,7 +137,8 @@ def load_scenario(path) -> Scenario:
             f"{name}: unknown scenario format '{path.suffix}'; use a .toml or .json file"
         )
     text = read_scenario_text(path)
-    return _parse(decode_scenario(name, suffix, text), ScenarioText(name, text), path)
+    ctx = ScenarioText(name, text, base_dir=path.parent)
+    return _parse(decode_scenario(name, suffix, text), ctx, path)
 
 
 def parse_scenario(data: dict, name: str = "<scenario>") -> Scenario:
@@ -312,54 +290,3 @@ def solve_scenario(scenario: Scenario, **overrides):
     net = scenario.network
     check_dtype_range(net, net.positions.dtype)
     return minimize(network_energy, net.positions, net, free=free_mask(net), **settings)
-
-
-def result_to_dict(result, net: Network) -> dict:
-    """The JSON result of a relaxed network (strict JSON types, NaN as ``None``).
-
-    Keys, in order: ``status``, ``converged``, ``steps``, ``energy``,
-    ``grad_max``, ``min_eigenvalue`` and ``stable`` (from ``result.extra``
-    when the stability verdict ran, else ``None``), ``positions`` (all nodes,
-    fixed ones included), ``lengths``, ``tensions`` (positive in tension, 0 for
-    a slack cable), ``reactions`` (``{"node": i, "force": [...]}`` for each
-    support), ``message``, then ``method`` and any other entries of
-    ``result.extra``.
-
-    Args:
-        result: a :class:`catenax.Result` of relaxing ``net``.
-        net: the network that was relaxed.
-
-    Returns:
-        A dict of plain Python values.
-
-    Example:
-        >>> import catenax
-        >>> net = catenax.chain2d(4)
-        >>> r = catenax.minimize(catenax.network_energy, net.positions, net,
-        ...                      free=catenax.free_mask(net), method="adam",
-        ...                      max_steps=5, tol=None)
-        >>> d = result_to_dict(r, net)
-        >>> list(d)[:4], d["reactions"][0]["node"]
-        (['status', 'converged', 'steps', 'energy'], 0)
-    """
-    x = jnp.asarray(result.positions, net.positions.dtype)
-    extra = dict(getattr(result, "extra", {}) or {})
-    react = np.asarray(reactions(x, net))
-    out = {
-        "status": result.status,
-        "converged": bool(result.converged),
-        "steps": int(result.steps),
-        "energy": float(result.energy),
-        "grad_max": float(result.grad_max),
-        "min_eigenvalue": extra.pop("min_eigenvalue", None),
-        "stable": extra.pop("stable", None),
-        "positions": np.asarray(x).tolist(),
-        "lengths": np.asarray(spring_lengths(x, net)).tolist(),
-        "tensions": np.asarray(tensions(x, net)).tolist(),
-        "reactions": [{"node": int(i), "force": react[i].tolist()} for i in support_nodes(net)],
-        "message": result.message,
-        "method": getattr(result, "method", None),
-    }
-    for k, v in extra.items():
-        out.setdefault(k, v)
-    return to_jsonable(out)

@@ -50,6 +50,8 @@ class ScenarioText:
     Args:
         name: the file name shown in messages.
         text: the file's text (``None`` when there is none: no line numbers).
+        base_dir: the folder relative paths in the file start from (``None``:
+            the working directory).
 
     Example:
         >>> ctx = ScenarioText("net.toml", "[solver]" + chr(10) + "method = 'x'")
@@ -57,9 +59,12 @@ class ScenarioText:
         "net.toml:2: solver.method: unknown method 'x'"
     """
 
-    def __init__(self, name: str, text: str | None):
+    def __init__(self, name: str, text: str | None, base_dir=None):
         self.name = name
         self.text = text
+        #: The folder that paths in the file (``mesh = "roof.obj"``) are relative
+        #: to: the file's own folder, or ``None`` (the working directory).
+        self.base_dir = base_dir
 
     def line_of(self, table: str | None, key: str | None) -> int | None:
         """The 1-based line where ``key`` is set (after ``[table]`` if given), or ``None``."""

@@ -5,6 +5,7 @@ from .checks import check_dtype_range
 from .convert import loads_from_rows
 from .energy import (
     applied_forces,
+    cable_mask,
     force_scale,
     network_energy,
     node_forces,
@@ -12,6 +13,7 @@ from .energy import (
     spring_energy,
     spring_lengths,
     spring_tension,
+    strain_energy,
     tensions,
 )
 from .hessian import (
@@ -33,6 +35,12 @@ from .lesson import (
     stretched_lengths,
     validate_chain_params,
 )
+from .members import (
+    lumped_line_mass,
+    prestress_from_force_density,
+    rest_length_from_prestress,
+    stiffness_from_ea,
+)
 from .network import (
     ARRAY_FIELDS,
     Network,
@@ -52,6 +60,7 @@ __all__ = [
     "SOLVE_COPIES",
     "LESSON",
     "applied_forces",
+    "cable_mask",
     "chain",
     "chain2d",
     "chain_energy",
@@ -75,12 +84,15 @@ __all__ = [
     "hessian_diagonal",
     "hessian_matvec",
     "loads_from_rows",
+    "lumped_line_mass",
     "net",
     "network_bytes",
     "network_energy",
     "node_forces",
     "pad_ends",
+    "prestress_from_force_density",
     "reactions",
+    "rest_length_from_prestress",
     "runaway",
     "runaway_radius",
     "spring_curvature",
@@ -88,6 +100,8 @@ __all__ = [
     "spring_lengths",
     "spring_tension",
     "spring_tridiagonal",
+    "stiffness_from_ea",
+    "strain_energy",
     "stretched_lengths",
     "support_nodes",
     "tensions",

@@ -228,10 +228,14 @@ def _faces(value, n):
     faces = np.zeros((0, 4), np.int32) if value is None else np.asarray(value)
     if faces.size == 0:
         faces = np.zeros((0, 4), np.int32)
-    if faces.ndim != 2 or faces.shape[1] != 4 or faces.dtype.kind not in "iu":
-        raise FieldError("faces", f"expected integer quads of shape (f, 4), got {faces.shape}")
-    if ((faces < 0) | (faces >= n)).any():
-        raise FieldError("faces", f"a face refers to a node outside 0..{n - 1}")
+    if faces.ndim != 2 or faces.shape[1] < 3 or faces.dtype.kind not in "iu":
+        raise FieldError(
+            "faces", f"expected integer faces of shape (f, k) with k >= 3, got {faces.shape}"
+        )
+    if ((faces < -1) | (faces >= n)).any():
+        raise FieldError("faces", f"a face refers to a node outside 0..{n - 1} (-1 pads)")
+    if faces.size and ((faces >= 0).sum(axis=1) < 3).any():
+        raise FieldError("faces", "a face has fewer than 3 corners; give 3 or more node indices")
     return faces
 
 
@@ -267,10 +271,12 @@ def _every_free_node_joined(fixed, springs, n):
         )
 
 
-def checked_fields(raw: dict, cables: bool) -> dict:
+def checked_fields(raw: dict) -> dict:
     """Validate raw field values and return them as JAX arrays (see :func:`catenax.validate`).
 
-    Inside a JAX transformation (any field a tracer) nothing is checked.
+    Every field but ``tension_only`` (made from ``cables`` by
+    :func:`~catenax.model.convert.cable_flags`). Inside a JAX transformation
+    (any field a tracer) nothing is checked.
     """
     if any(isinstance(v, jax.core.Tracer) for v in raw.values()):
         return raw  # built inside a transformation: nothing concrete to check

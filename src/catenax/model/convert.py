@@ -14,7 +14,7 @@ from catenax.errors import FieldError
 
 from .checks import as_float, finite, short
 
-__all__ = ["loads_from_rows"]
+__all__ = ["cable_flags", "loads_from_rows"]
 
 
 def vector(name, value, d):
@@ -137,3 +137,44 @@ def loads_from_rows(rows, n: int, d: int) -> np.ndarray:
     out = np.zeros((n, d))
     np.add.at(out, idx.astype(np.int64), rows[:, 1:])
     return out
+
+
+def cable_flags(cables, value, m):
+    """The per-spring cable mask from ``tension_only`` (when given) or ``cables``.
+
+    ``cables`` is ``True``/``False`` (every spring or none), spring indices, or
+    a boolean mask of shape ``(m,)``.
+    """
+    if value is not None:
+        mask = np.asarray(value)
+        if mask.dtype != bool or mask.shape != (m,):
+            raise FieldError(
+                "tension_only", f"expected a boolean mask of shape ({m},), got {short(value)}"
+            )
+        return mask
+    if isinstance(cables, (bool, np.bool_)):
+        return np.full(m, bool(cables))
+    if isinstance(cables, (str, bytes)) or np.ndim(cables) != 1:
+        raise TypeError(
+            f"cables: expected True, False, spring indices or a mask of {m} booleans, got "
+            f"{short(cables)}; strings and numbers are not taken as booleans"
+        )
+    arr = np.asarray(cables)
+    if arr.dtype == bool:
+        if arr.shape != (m,):
+            raise FieldError(
+                "cables", f"a mask needs {m} booleans (one per spring), got {arr.size}"
+            )
+        return arr
+    if arr.size and (arr.dtype.kind not in "iu"):
+        raise TypeError(f"cables: expected spring indices (integers), got {short(cables)}")
+    arr = arr.astype(np.int64)
+    bad = (arr < 0) | (arr >= m)
+    if bad.any():
+        raise FieldError(
+            "cables",
+            f"spring index {int(arr[bad][0])} does not exist; spring indices run from 0 to {m - 1}",
+        )
+    mask = np.zeros(m, bool)
+    mask[arr] = True
+    return mask

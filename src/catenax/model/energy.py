@@ -7,7 +7,7 @@
     \\qquad e_s = \\lVert x_j - x_i \\rVert - l_s,
 
 with ``e_s`` replaced by ``max(e_s, 0)`` for tension-only springs
-(``net.cables``). The scalar spring law (:func:`spring_energy`,
+(the springs of ``net.tension_only``). The scalar spring law (:func:`spring_energy`,
 :func:`spring_tension`) is kept apart from the code that gathers node
 positions and sums it over the springs (:func:`network_energy`), as in
 jax-md. Everything is pure JAX: ``jit``, ``grad`` and ``vmap`` work, also over
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .geometry import safe_sqrt, spring_vectors
 from .hessian import (
@@ -36,6 +37,7 @@ from .support import check_held, runaway
 
 __all__ = [
     "applied_forces",
+    "cable_mask",
     "force_scale",
     "gradient_floor",
     "network_energy",
@@ -44,6 +46,7 @@ __all__ = [
     "spring_energy",
     "spring_lengths",
     "spring_tension",
+    "strain_energy",
     "tensions",
 ]
 
@@ -61,7 +64,8 @@ def spring_energy(length_sq, rest_length, stiffness, tension_only=False):
         length_sq: squared spring lengths ``L^2``, any shape.
         rest_length: rest lengths ``l`` (broadcast with ``length_sq``).
         stiffness: spring constants ``k``.
-        tension_only: if true, ``k/2 max(L - l, 0)^2`` (a cable goes slack).
+        tension_only: if true, ``k/2 max(L - l, 0)^2`` (a cable goes slack);
+            a boolean array (broadcast) picks the cables among the springs.
 
     Returns:
         Energies, the broadcast shape.
@@ -73,9 +77,7 @@ def spring_energy(length_sq, rest_length, stiffness, tension_only=False):
         0.0
     """
     length = safe_sqrt(length_sq)
-    ext = length - rest_length
-    if tension_only:
-        ext = jnp.maximum(ext, 0.0)
+    ext = _slack(length - rest_length, tension_only)
     return jnp.where(rest_length == 0, 0.5 * stiffness * length_sq, 0.5 * stiffness * ext * ext)
 
 
@@ -86,7 +88,8 @@ def spring_tension(length, rest_length, stiffness, tension_only=False):
         length: spring lengths ``L``.
         rest_length: rest lengths ``l``.
         stiffness: spring constants ``k``.
-        tension_only: if true, 0 where ``L < l`` (a slack cable).
+        tension_only: if true, 0 where ``L < l`` (a slack cable); a boolean
+            array picks the cables.
 
     Returns:
         Tensions, the broadcast shape.
@@ -95,8 +98,30 @@ def spring_tension(length, rest_length, stiffness, tension_only=False):
         >>> float(spring_tension(1.5, 1.0, 10.0)), float(spring_tension(0.5, 1.0, 10.0, True))
         (5.0, 0.0)
     """
-    t = stiffness * (length - rest_length)
-    return jnp.maximum(t, 0.0) if tension_only else t
+    return _slack(stiffness * (length - rest_length), tension_only)
+
+
+def _slack(value, tension_only):
+    """``max(value, 0)`` where a spring is tension-only (a flag, or a mask of the cables)."""
+    if isinstance(tension_only, (bool, np.bool_)):
+        return jnp.maximum(value, 0.0) if tension_only else value
+    return jnp.where(tension_only, jnp.maximum(value, 0.0), value)
+
+
+def cable_mask(net):
+    """What the spring law takes as ``tension_only`` for ``net``: ``False`` or the mask.
+
+    ``False`` (a Python flag, so nothing of the cable law is compiled) when no
+    spring is a cable; else ``net.tension_only``.
+
+    Example:
+        >>> import catenax
+        >>> cable_mask(catenax.chain2d(2))
+        False
+        >>> cable_mask(catenax.chain2d(2, cables=True)).tolist()
+        [True, True, True]
+    """
+    return net.tension_only if net.cables else False
 
 
 # ------------------------------------------------------ summed over a network
@@ -143,7 +168,7 @@ def network_energy(x, net):
     """Potential energy of a spring network at node positions ``x``.
 
     ``E = sum_s k_s/2 (L_s - l_s)^2 - sum_i (m_i g + f_i) . x_i`` (tension-only
-    springs when ``net.cables``). Fixed nodes are not special here: hold them
+    springs where ``net.tension_only``). Fixed nodes are not special here: hold them
     with ``free=free_mask(net)`` in :func:`catenax.minimize`.
 
     Attributes read by the driver and solvers: ``network_energy.force_scale``
@@ -167,9 +192,32 @@ def network_energy(x, net):
         >>> r.positions.shape
         (12, 2)
     """
+    return strain_energy(x, net) - jnp.sum(applied_forces(net) * x)
+
+
+def strain_energy(x, net):
+    """Elastic energy stored in the springs: ``sum_s k_s/2 (L_s - l_s)^2``.
+
+    Slack cables store nothing; the weights' and loads' potential (which
+    :func:`network_energy` adds, on absolute positions) is left out, so this
+    is the number a textbook calls the strain energy.
+
+    Args:
+        x: node positions, shape ``(n, d)``.
+        net: the network.
+
+    Returns:
+        The scalar strain energy (>= 0).
+
+    Example:
+        >>> import catenax
+        >>> net = catenax.chain_network(2)  # three springs of k = 5, l = 0.8, at L = 1
+        >>> round(float(catenax.strain_energy(net.positions, net)), 6)  # 3 * 0.5 * 5 * 0.2**2
+        0.3
+    """
     v = spring_vectors(x, net)
-    e_springs = spring_energy(jnp.sum(v * v, axis=-1), net.rest_length, net.stiffness, net.cables)
-    return jnp.sum(e_springs) - jnp.sum(applied_forces(net) * x)
+    e = spring_energy(jnp.sum(v * v, axis=-1), net.rest_length, net.stiffness, cable_mask(net))
+    return jnp.sum(e)
 
 
 def tensions(x, net):
@@ -188,7 +236,7 @@ def tensions(x, net):
         >>> [round(t, 6) for t in catenax.tensions(net.positions, net).tolist()]
         [1.0, 1.0, 1.0]
     """
-    return spring_tension(spring_lengths(x, net), net.rest_length, net.stiffness, net.cables)
+    return spring_tension(spring_lengths(x, net), net.rest_length, net.stiffness, cable_mask(net))
 
 
 def node_forces(x, net):

@@ -43,7 +43,7 @@ def _block_parts(x, net):
     a = k * (1.0 - ratio)
     b = k * ratio
     if net.cables:
-        taut = length >= rest
+        taut = (length >= rest) | ~net.tension_only
         a = jnp.where(taut, a, 0.0)
         b = jnp.where(taut, b, 0.0)
     zero_rest = rest == 0

@@ -22,8 +22,10 @@ gravity        (d,)         gravitational acceleration vector
 fixed          (n,) or      True where a node (or one coordinate of it) is
                (n, d) bool  held in place by a support
 loads          (n, d)       point loads (external forces) at the nodes
-faces          (f, 4) int   quads known to a builder (for .obj files), or (0, 4)
-cables         static bool  tension-only springs (no force when shorter than rest)
+faces          (f, k) int   faces known to a builder or a mesh (for .obj files and
+                            figures), ``-1`` padding a shorter face; or (0, 4)
+tension_only   (m,) bool    which springs are cables (no force when shorter than rest)
+cables         static bool  whether any spring is tension-only
 =============  ===========  ==============================================
 
 Fixed nodes are exact: :func:`free_mask` turns ``fixed`` into the ``free``
@@ -47,7 +49,7 @@ import numpy as np
 from catenax.errors import FieldError
 
 from .checks import as_float, check_positions_shape, checked_fields
-from .convert import fixed_arg, loads_arg, rest_length_arg, vector
+from .convert import cable_flags, fixed_arg, loads_arg, rest_length_arg, vector
 
 __all__ = [
     "ARRAY_FIELDS",
@@ -71,6 +73,7 @@ ARRAY_FIELDS = (
     "fixed",
     "loads",
     "faces",
+    "tension_only",
 )
 
 
@@ -98,9 +101,15 @@ class Network:
         fixed: supports, bool of shape ``(n,)`` (whole nodes) or ``(n, d)``
             (single coordinates).
         loads: point loads, shape ``(n, d)``.
-        faces: quads ``(a, b, c, d)`` known to a builder, shape ``(f, 4)``
-            (``(0, 4)`` when none); used by the ``.obj`` writer and plots.
-        cables: static flag; when true every spring is tension-only.
+        faces: faces known to a builder or a mesh, shape ``(f, k)`` with
+            ``k >= 3`` node indices per row, ``-1`` padding a face with fewer
+            corners (``(0, 4)`` when none); used by the ``.obj`` writer and plots.
+        cables: which springs are tension-only: ``True`` (all), ``False``
+            (none), spring indices, or a boolean mask of shape ``(m,)``. Stored
+            as the static flag "any spring is a cable"; the springs themselves
+            are in ``tension_only``.
+        tension_only: the per-spring mask, shape ``(m,)`` bool. Leave it
+            ``None``: it is made from ``cables``.
 
     Raises:
         ValueError: a field has the wrong shape, a non-finite or negative
@@ -127,20 +136,20 @@ class Network:
     fixed: Any
     loads: Any
     faces: Any = None
-    cables: bool = False
+    cables: Any = False
+    tension_only: Any = None
 
     def __post_init__(self):
-        if not isinstance(self.cables, (bool, np.bool_)):
-            raise TypeError(
-                f"cables: expected True or False, got {self.cables!r}; strings and numbers "
-                f"are not taken as booleans"
-            )
-        fields = checked_fields(
-            {name: getattr(self, name) for name in ARRAY_FIELDS}, bool(self.cables)
-        )
+        raw = {name: getattr(self, name) for name in ARRAY_FIELDS if name != "tension_only"}
+        fields = checked_fields(raw)
         for name, value in fields.items():
             object.__setattr__(self, name, value)
-        object.__setattr__(self, "cables", bool(self.cables))
+        mask = self.tension_only
+        if isinstance(mask, jax.core.Tracer):  # rebuilt inside a transformation
+            return
+        mask = cable_flags(self.cables, mask, jnp.shape(fields["springs"])[-2])
+        object.__setattr__(self, "cables", bool(np.any(mask)))
+        object.__setattr__(self, "tension_only", jnp.asarray(mask))
 
     @property
     def n_nodes(self) -> int:
@@ -160,11 +169,17 @@ class Network:
     def replace(self, **changes) -> Network:
         """A copy with some fields changed (validated again).
 
+        A new ``cables`` (without a new ``tension_only``) makes the mask anew.
+
         Example:
             >>> import catenax
             >>> catenax.chain2d(3).replace(cables=True).cables
             True
+            >>> catenax.chain2d(3).replace(cables=[0, 2]).tension_only.tolist()
+            [True, False, True, False]
         """
+        if "cables" in changes:
+            changes.setdefault("tension_only", None)
         return dataclasses.replace(self, **changes)
 
     def __repr__(self) -> str:
@@ -307,7 +322,7 @@ def from_arrays(
     gravity: Any = None,
     fixed: Any = None,
     loads: Any = None,
-    cables: bool = False,
+    cables: Any = False,
     faces: Any = None,
 ) -> Network:
     """Build a network from plain arrays, broadcasting numbers.
@@ -325,8 +340,9 @@ def from_arrays(
             of shape ``(n,)`` or ``(n, d)``.
         loads: ``None``, an ``(n, d)`` array, or a list of rows
             ``[node, f_1, ..., f_d]`` (loads on the same node add up).
-        cables: tension-only springs.
-        faces: optional quads, shape ``(f, 4)``.
+        cables: tension-only springs: ``True`` (all), ``False`` (none), a
+            list of spring indices, or a boolean mask of shape ``(m,)``.
+        faces: optional faces, shape ``(f, k)`` (``-1`` pads a shorter face).
 
     Returns:
         A validated :class:`Network`.
