@@ -8,7 +8,15 @@ from .files import (
     to_jsonable,
     write_result,
 )
-from .mesh_files import write_obj
+from .mesh_files import (
+    MeshData,
+    boundary_vertices,
+    read_compas,
+    read_mesh,
+    read_obj,
+    write_compas,
+    write_obj,
+)
 from .network_files import NETWORK_SUFFIXES, write_network_result
 from .results import RESULT_KEYS, result_to_dict
 from .scenario import (
@@ -40,6 +48,7 @@ __all__ = [
     "RESULT_SUFFIXES",
     "TABLE_SUFFIXES",
     "atomic_write",
+    "boundary_vertices",
     "check_output_path",
     "check_rows",
     "count_rows",
@@ -50,15 +59,20 @@ __all__ = [
     "meta_path",
     "npz_path",
     "parse_scenario",
+    "read_compas",
+    "read_mesh",
+    "read_obj",
     "read_table",
     "result_to_dict",
     "shapes_path",
     "solve_scenario",
     "to_jsonable",
+    "write_compas",
     "write_network_result",
     "write_npz",
     "write_obj",
     "write_result",
+    "MeshData",
     "Scenario",
     "ScenarioText",
     "TableWriter",

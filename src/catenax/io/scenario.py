@@ -19,6 +19,10 @@ The schema (a contract; TOML shown, JSON has the same keys)::
     tol = 1e-10
     max_steps = 500
 
+    [units]                               # optional; names only, nothing is converted
+    length = "m"
+    force = "kN"
+
 Instead of ``nodes``/``springs``, ``builder = "net"`` (or ``"chain"``,
 ``"chain2d"``, ``"cloth"``) plus that builder's parameters (see
 :data:`BUILDERS`); ``loads`` may be added to a built network too. Required in
@@ -26,6 +30,33 @@ the explicit form: ``dim``, ``nodes``, ``springs``, ``stiffness``,
 ``rest_length``, ``mass``, ``fixed``; ``gravity`` defaults to zero, ``cables``
 to false, ``loads`` to none. A top-level ``title`` or ``description`` string is
 allowed; any other unknown key is an error.
+
+The engineer's keys of the explicit form (each replaces the key it names;
+one number, or one per spring in the order of ``springs``)::
+
+    ea = 2.1e5                 # axial stiffness EA (force units) instead of stiffness:
+                               #   k = EA / rest length (rest lengths must be > 0)
+    prestress = 5.0            # tension T0 at the drawn geometry, instead of rest_length:
+                               #   rest length L / (1 + T0/EA) with ea, L - T0/k with stiffness
+    force_density = 2.0        # q = T0 / L, instead of rest_length (T0 = q L, then as prestress)
+    cables = [0, 3]            # the tension-only springs; the others push and pull
+    fixed = [0, [7, "y"], [3, "xz"]]   # a node (all axes held) or [node, "AXES"]: a roller
+    line_mass = 0.2            # mass per unit rest length, half onto each end node
+                               #   (added to mass, which then defaults to 0)
+    mesh = "roof.obj"          # instead of nodes/springs: vertices, edges (and l lines),
+                               #   faces of an OBJ or COMPAS .json file, relative to the
+                               #   scenario's folder; dim defaults to 3
+    supports = "boundary"      # with mesh: hold every vertex on an edge of one face
+                               #   (fixed may add to it, and is optional then)
+
+``ea`` and ``stiffness`` exclude each other, and so do ``rest_length``,
+``prestress`` and ``force_density``; ``mesh`` excludes ``nodes`` and
+``springs``. A prestress that needs a rest length <= 0 (``T0 >= k L`` with
+``stiffness``, ``T0 <= -EA`` with ``ea``), compression prestress on a cable and
+prestress on a spring of length 0 are refused. The keys are read in
+:mod:`catenax.io.structure`, :mod:`catenax.io.members_keys` and
+:mod:`catenax.io.geometry_keys`; ``[units]`` (``length``, ``force``) becomes
+:attr:`Scenario.units`.
 
 Every error is a :class:`ValueError` whose message starts with the file name
 (and the line where it is known) and names the key, e.g.
@@ -47,6 +78,7 @@ from catenax.model import (
 from catenax.solve import check_max_steps, minimize
 from catenax.solvers import METHODS
 
+from .results import RESULT_KEYS  # re-exported: its old home (catenax.io.scenario)
 from .scenario_text import ScenarioText, decode_scenario, read_scenario_text
 from .scenario_values import read_bool, read_float, read_int, read_str
 from .structure import BUILDERS, OPTIONAL_KEYS, REQUIRED_KEYS, parse_structure
@@ -55,14 +87,26 @@ __all__ = [
     "BUILDERS",
     "OPTIONAL_KEYS",
     "REQUIRED_KEYS",
+    "RESULT_KEYS",
+    "UNIT_KEYS",
+    "UNIT_MAX_CHARS",
     "Scenario",
     "ScenarioText",
     "load_scenario",
     "parse_scenario",
+    "parse_units",
     "solve_scenario",
 ]
 
-_TOP_KEYS = ("structure", "solver", "title", "description")
+_TOP_KEYS = ("structure", "solver", "units", "title", "description")
+
+#: The keys of the ``[units]`` table (names of units, metadata only).
+UNIT_KEYS = ("length", "force")
+
+#: The longest unit name accepted (``"kN"``, ``"m"``, ``"lbf"``, ...).
+UNIT_MAX_CHARS = 16
+
+_UNIT_EXAMPLES = {"length": '"m"', "force": '"kN"'}
 
 
 @dataclass(frozen=True)
@@ -194,7 +238,58 @@ def _parse_data(data, ctx: ScenarioText, path) -> Scenario:
     if not isinstance(solver, dict):
         raise ctx.error(None, "solver", "must be a table of keys")
     settings = _parse_solver(solver, ctx)
-    return Scenario(network=net, solver_settings=settings, path=path, title=title, source=ctx)
+    units = parse_units(data["units"], ctx) if "units" in data else None
+    return Scenario(
+        network=net, solver_settings=settings, path=path, title=title, source=ctx, units=units
+    )
+
+
+def parse_units(units, ctx: ScenarioText) -> dict:
+    """The ``[units]`` table -> ``{"length": ..., "force": ...}`` (a missing name is ``None``).
+
+    Names only: nothing is converted; results, terminal and figures show them.
+
+    Args:
+        units: the table's value.
+        ctx: the scenario's text (for messages).
+
+    Returns:
+        A dict with the keys of :data:`UNIT_KEYS`.
+
+    Raises:
+        ValueError: not a table, an unknown key, or a name that is not a
+            non-empty one-line string of at most :data:`UNIT_MAX_CHARS` characters.
+
+    Example:
+        >>> parse_units({"force": "kN"}, ScenarioText("s.toml", None))
+        {'length': None, 'force': 'kN'}
+    """
+    if not isinstance(units, dict):
+        raise ctx.error(None, "units", 'must be a table of keys, e.g. [units] length = "m"')
+    unknown = [k for k in units if k not in UNIT_KEYS]
+    if unknown:
+        raise ctx.error(
+            "units",
+            unknown[0],
+            f"unknown key(s) {', '.join(map(repr, unknown))}; valid keys: "
+            f"{', '.join(UNIT_KEYS)} (names of units, e.g. length = {_UNIT_EXAMPLES['length']}, "
+            f"force = {_UNIT_EXAMPLES['force']})",
+        )
+    out = {}
+    for key in UNIT_KEYS:
+        value = units.get(key)
+        if value is not None:
+            value = read_str(ctx, "units", key, value)
+            if not (value.strip() and len(value) <= UNIT_MAX_CHARS and value.isprintable()):
+                example = _UNIT_EXAMPLES[key]
+                raise ctx.error(
+                    "units",
+                    key,
+                    f"{value[:40]!r} is not a unit name; give a short name on one line "
+                    f"(1 to {UNIT_MAX_CHARS} characters), e.g. {key} = {example}",
+                )
+        out[key] = value
+    return out
 
 
 # ------------------------------------------------------------------- solver

@@ -32,12 +32,15 @@ __all__ = [
     "INDEX_MAX",
     "is_int",
     "is_number",
+    "index_error",
     "read_bool",
     "read_float",
     "read_indices",
     "read_int",
+    "read_number_or_list",
     "read_numbers",
     "read_str",
+    "show_value",
 ]
 
 
@@ -180,21 +183,87 @@ def read_numbers(ctx: ScenarioText, table, key: str, value, depth: int, what: st
     return arr
 
 
-def read_indices(ctx: ScenarioText, table, key: str, value, what: str, n=None) -> list[int]:
-    """A list of node indices (whole numbers ``>= 0``; ``< n`` when ``n`` is given)."""
+def read_number_or_list(ctx: ScenarioText, table, key: str, value, what: str):
+    """One finite number (a ``float``) or a list of them (a 1-D float array).
+
+    ``what`` says what to give instead (it ends the message of a bad list).
+
+    Example:
+        >>> from catenax.io.scenario_text import ScenarioText
+        >>> ctx = ScenarioText("s.toml", None)
+        >>> read_number_or_list(ctx, "structure", "ea", 5, "give one per spring")
+        5.0
+        >>> read_number_or_list(ctx, "structure", "ea", [1, 2], "give one per spring").tolist()
+        [1.0, 2.0]
+    """
+    if is_number(value):
+        return read_float(ctx, table, key, value)
+    return read_numbers(ctx, table, key, value, 1, what)
+
+
+def show_value(value, limit: int = 60) -> str:
+    """A value as a message shows it: ``repr``, cut to ``limit`` characters.
+
+    Example:
+        >>> show_value(10**40), show_value("x")
+        ('an integer of 41 digits', "'x'")
+    """
+    return _show(value, limit)
+
+
+def index_error(ctx: ScenarioText, table, key, where: str, value, what: str, top, noun="node"):
+    """The error of ``key{where} = value``, not a ``noun`` index in ``0..top`` (``None``: int32).
+
+    Args:
+        ctx: the scenario's text; table, key: where the value is.
+        where: the entry, e.g. ``"[2]"``.
+        value: the value that is not an index.
+        what: what to give instead (ends the message).
+        top: the largest index, or ``None`` (the int32 limit).
+        noun: what the indices count (``"node"``, ``"spring"``).
+
+    Returns:
+        The ``ValueError`` (to raise).
+
+    Example:
+        >>> from catenax.io.scenario_text import ScenarioText
+        >>> ctx = ScenarioText("s.toml", None)
+        >>> str(index_error(ctx, "structure", "fixed", "[1]", 9, "give node indices", 4))
+        's.toml: structure.fixed: fixed[1] = 9 is not a node index: node indices run from 0 to 4; \
+give node indices'
+    """
+    if not is_int(value):
+        return ctx.error(table, key, f"{key}{where} = {_show(value)} is not a {noun} index; {what}")
+    limit = f"run from 0 to {top}" if top is not None else f"are at most {INDEX_MAX} (int32)"
+    return ctx.error(
+        table,
+        key,
+        f"{key}{where} = {_show(int(value))} is not a {noun} index: {noun} indices {limit}; {what}",
+    )
+
+
+def read_indices(
+    ctx: ScenarioText, table, key: str, value, what: str, n=None, noun: str = "node"
+) -> list[int]:
+    """A list of indices (whole numbers ``>= 0``; ``< n`` when ``n`` is given).
+
+    ``noun`` names them in messages (``"node"``, ``"spring"``).
+
+    Example:
+        >>> from catenax.io.scenario_text import ScenarioText
+        >>> ctx = ScenarioText("s.toml", None)
+        >>> read_indices(ctx, "structure", "cables", [0, 5], "give spring indices", 3, "spring")
+        Traceback (most recent call last):
+        ...
+        ValueError: s.toml: structure.cables: cables[1] = 5 is not a spring index: spring \
+indices run from 0 to 2; give spring indices
+    """
     if not isinstance(value, list):
         raise ctx.error(table, key, f"expected a list; {what}, got {_show(value)}")
     out = []
     top = INDEX_MAX if n is None else n - 1
     for i, v in enumerate(value):
-        if not is_int(v):
-            raise ctx.error(table, key, f"{key}[{i}] = {_show(v)} is not a node index; {what}")
-        if not 0 <= int(v) <= top:
-            limit = f"run from 0 to {top}" if n is not None else f"are at most {top} (int32)"
-            raise ctx.error(
-                table,
-                key,
-                f"{key}[{i}] = {_show(int(v))} is not a node index: node indices {limit}; {what}",
-            )
+        if not is_int(v) or not 0 <= int(v) <= top:
+            raise index_error(ctx, table, key, f"[{i}]", v, what, None if n is None else top, noun)
         out.append(int(v))
     return out

@@ -1,10 +1,14 @@
 """The ``[structure]`` table of a scenario file -> a validated :class:`~catenax.Network`.
 
 Two forms: the explicit one (``dim``, ``nodes``, ``springs``, ...; see
-:data:`REQUIRED_KEYS` and :data:`OPTIONAL_KEYS`) and ``builder = "..."`` with a
-builder's parameters (see :data:`BUILDERS`). Every error is the
-``ValueError`` of :meth:`ScenarioText.error`: the file, the line where it is
-known, and the key.
+:data:`REQUIRED_KEYS`, :data:`OPTIONAL_KEYS` and :data:`ALTERNATIVES`; or
+``mesh = "file"`` instead of ``nodes``/``springs``) and ``builder = "..."``
+with a builder's parameters (see :data:`BUILDERS`). The members' keys
+(``ea``, ``prestress``, ``force_density``, ``line_mass``, ``cables``) are read
+by :mod:`catenax.io.members_keys`, the geometry and supports (``mesh``,
+``fixed`` with rollers, ``supports``) by :mod:`catenax.io.geometry_keys`.
+Every error is the ``ValueError`` of :meth:`ScenarioText.error`: the file,
+the line where it is known, and the key.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from catenax.model import (
 )
 from catenax.model import net as net_builder
 
+from .geometry_keys import read_fixed, read_mesh_key, read_supports
+from .members_keys import ALTERNATIVES as MEMBER_ALTERNATIVES
+from .members_keys import check_exclusive, read_members
 from .scenario_text import ScenarioText
 from .scenario_values import (
     is_int,
@@ -36,7 +43,15 @@ from .scenario_values import (
     read_str,
 )
 
-__all__ = ["BUILDERS", "OPTIONAL_KEYS", "REQUIRED_KEYS", "is_int", "is_number", "parse_structure"]
+__all__ = [
+    "ALTERNATIVES",
+    "BUILDERS",
+    "OPTIONAL_KEYS",
+    "REQUIRED_KEYS",
+    "is_int",
+    "is_number",
+    "parse_structure",
+]
 
 #: Builders a scenario can name with ``builder = "..."``.
 BUILDERS = {
@@ -46,12 +61,34 @@ BUILDERS = {
     "cloth": cloth,
 }
 
-#: Keys of the explicit ``[structure]`` form: required, then optional.
+#: Keys of the explicit ``[structure]`` form: required (each may be replaced
+#: by one of :data:`ALTERNATIVES`), then optional.
 REQUIRED_KEYS = ("dim", "nodes", "springs", "stiffness", "rest_length", "mass", "fixed")
-OPTIONAL_KEYS = ("gravity", "cables", "loads")
+OPTIONAL_KEYS = (
+    "gravity",
+    "cables",
+    "loads",
+    "ea",
+    "prestress",
+    "force_density",
+    "line_mass",
+    "mesh",
+    "supports",
+)
+
+#: A required key -> the keys that may stand in for it (``mesh`` gives
+#: ``nodes``, ``springs`` and ``dim``; ``supports`` with a mesh, ``fixed``).
+ALTERNATIVES = {
+    "dim": ("mesh",),
+    "nodes": ("mesh",),
+    "springs": ("mesh",),
+    **MEMBER_ALTERNATIVES,
+    "fixed": ("supports",),
+}
 
 # Network field -> scenario key.
 _FIELD_KEYS = {"positions": "nodes"}
+_MESH_FIELD_KEYS = {"positions": "mesh", "springs": "mesh", "faces": "mesh"}
 
 #: The table every error of this module names.
 _T = "structure"
@@ -61,58 +98,63 @@ def _numbers(ctx, key, value, what, depth):
     return read_numbers(ctx, _T, key, value, depth, what)
 
 
-def _scalar_or_list(ctx, key, value, what):
-    """One number or a list of numbers (one per spring or per node)."""
-    if is_number(value):
-        return read_float(ctx, _T, key, value)
-    return _numbers(ctx, key, value, what, 1)
-
-
 def parse_structure(s: dict, ctx: ScenarioText) -> Network:
-    """The network of a ``[structure]`` table (explicit form or ``builder = ...``).
+    """The network of a ``[structure]`` table (explicit form, ``mesh = ...`` or ``builder = ...``).
+
+    Args:
+        s: the table.
+        ctx: the scenario's text (for messages; its ``base_dir`` for ``mesh``).
+
+    Returns:
+        The validated :class:`~catenax.Network`.
 
     Raises:
         ValueError: an unknown, missing or bad key, or an invalid network; the
             message is :meth:`ScenarioText.error`'s.
+
+    Example:
+        >>> s = {"dim": 2, "nodes": [[0, 0], [2, 0]], "springs": [[0, 1]], "ea": 100.0,
+        ...      "prestress": 2.0, "mass": 0.0, "fixed": [0, [1, "y"]]}
+        >>> net = parse_structure(s, ScenarioText("s.toml", None))
+        >>> round(float(net.rest_length[0]), 6), net.fixed.tolist()
+        (1.960784, [[True, True], [False, True]])
     """
     if "builder" in s:
         return _parse_builder(s, ctx)
     _check_keys(s, ctx)
-    dim = s["dim"]
-    if not is_int(dim) or int(dim) not in (2, 3):
-        raise ctx.error(_T, "dim", f"{dim!r} is not 2 or 3; use dim = 2 or dim = 3")
-    dim = int(dim)
-    nodes = _nodes(ctx, s["nodes"], dim)
-    n = nodes.shape[0]
-    springs = _springs(ctx, s["springs"], n)
-    m = springs.shape[0]
+    if "mesh" in s:
+        nodes, springs, faces, dim = read_mesh_key(s, ctx)
+    else:
+        dim = s["dim"]
+        if not is_int(dim) or int(dim) not in (2, 3):
+            raise ctx.error(_T, "dim", f"{dim!r} is not 2 or 3; use dim = 2 or dim = 3")
+        dim = int(dim)
+        nodes = _nodes(ctx, s["nodes"], dim)
+        springs = _springs(ctx, s["springs"], nodes.shape[0])
+        faces = None
+    n, m = nodes.shape[0], springs.shape[0]
     what, fix = "the network of [structure]", "use fewer nodes and springs"
-    _build(ctx, check_network_size, dict(field="nodes", n_nodes=n, n_springs=m, dim=dim,
-                                         what=what, fix=fix))  # fmt: skip
-    stiffness = _scalar_or_list(
-        ctx, "stiffness", s["stiffness"], f"give one number or {m} (one per spring)"
-    )
-    rest = _rest_length(ctx, s["rest_length"], m)
-    mass = _scalar_or_list(ctx, "mass", s["mass"], f"give one number or {n} (one per node)")
+    _build(ctx, check_network_size, dict(field="mesh" if "mesh" in s else "nodes", n_nodes=n,
+                                         n_springs=m, dim=dim, what=what, fix=fix))  # fmt: skip
+    members = read_members(s, ctx, nodes, springs)
     gravity = _gravity(ctx, s.get("gravity", [0.0] * dim), dim)
-    fixed = read_indices(ctx, _T, "fixed", s["fixed"], "give a list of node indices", n)
-    cables = read_bool(ctx, _T, "cables", s.get("cables", False))
+    fixed = _fixed(s, ctx, faces, n, dim)
     loads = _parse_loads(ctx, s.get("loads"), n, dim)
-    return _build(
-        ctx,
-        from_arrays,
-        dict(
-            positions=nodes,
-            springs=springs,
-            rest_length=rest,
-            stiffness=stiffness,
-            mass=mass,
-            gravity=gravity,
-            fixed=fixed,
-            loads=loads,
-            cables=cables,
-        ),
-    )
+    kwargs = dict(positions=nodes, springs=springs, gravity=gravity, fixed=fixed, loads=loads,
+                  faces=faces, **members)  # fmt: skip
+    return _build(ctx, from_arrays, kwargs, _MESH_FIELD_KEYS if "mesh" in s else None)
+
+
+def _fixed(s, ctx, faces, n, dim):
+    """``fixed`` (node indices or an ``(n, d)`` mask) united with ``supports``."""
+    fixed = read_fixed(ctx, s["fixed"], n, dim) if "fixed" in s else []
+    if "supports" not in s:
+        return fixed
+    held = read_supports(ctx, s["supports"], faces, n)
+    if isinstance(fixed, list):
+        return sorted(set(fixed) | set(held))
+    fixed[held] = True
+    return fixed
 
 
 def _check_keys(s: dict, ctx: ScenarioText) -> None:
@@ -125,14 +167,23 @@ def _check_keys(s: dict, ctx: ScenarioText) -> None:
             f"unknown key(s) {', '.join(map(repr, unknown))}; valid keys: {', '.join(valid)}, "
             f"or builder = one of {', '.join(BUILDERS)} with its parameters",
         )
-    missing = [k for k in REQUIRED_KEYS if k not in s]
+    check_exclusive(s, ctx)
+    missing = [k for k in REQUIRED_KEYS if k not in s and not _replaced(s, k)]
     if missing:
+        shown = [k + (f" (or {' or '.join(ALTERNATIVES[k])})" if k in ALTERNATIVES else "")
+                 for k in missing]  # fmt: skip
         raise ctx.error(
             _T,
             missing[0],
-            f"missing key(s) {', '.join(map(repr, missing))}; add them to [structure] "
-            f"(or use builder = ...)",
+            f"missing key(s): {', '.join(shown)}; add them to [structure] (or use builder = ...)",
         )
+
+
+def _replaced(s: dict, key: str) -> bool:
+    """Whether a required key is given by another one (``fixed`` by ``supports`` with a mesh)."""
+    if key == "fixed":
+        return "supports" in s and "mesh" in s
+    return any(k in s for k in ALTERNATIVES.get(key, ()))
 
 
 def _nodes(ctx, value, dim):
@@ -168,20 +219,6 @@ def _springs(ctx, springs, n):
                 f"node indices run from 0 to {n - 1}; {what}",
             )
     return np.asarray(springs, dtype=np.int64).reshape(-1, 2)
-
-
-def _rest_length(ctx, rest, m):
-    if isinstance(rest, str):
-        if rest != "initial":
-            raise ctx.error(
-                _T,
-                "rest_length",
-                f'{rest!r} is not understood; give a number, one number per spring, or "initial"',
-            )
-        return rest
-    return _scalar_or_list(
-        ctx, "rest_length", rest, f'give one number, {m} (one per spring) or "initial"'
-    )
 
 
 def _gravity(ctx, value, dim):

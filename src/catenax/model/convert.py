@@ -156,7 +156,7 @@ def cable_flags(cables, value, m):
         return np.full(m, bool(cables))
     if isinstance(cables, (str, bytes)) or np.ndim(cables) != 1:
         raise TypeError(
-            f"cables: expected True, False, spring indices or a mask of {m} booleans, got "
+            f"cables: expected True or False, spring indices or a mask of {m} booleans, got "
             f"{short(cables)}; strings and numbers are not taken as booleans"
         )
     arr = np.asarray(cables)

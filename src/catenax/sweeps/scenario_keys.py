@@ -26,10 +26,11 @@ tomllib = importlib.import_module("tomllib") if sys.version_info >= (3, 11) else
 
 _NOT_VARIABLE = {
     "springs": "the springs' node indices",
-    "fixed": "the supports' node indices",
+    "fixed": "the supports' node indices and roller axes",
     "supports": "the supports",
+    "mesh": "the mesh file",
     "dim": "the dimension",
-    "cables": "the cable switch",
+    "cables": "the cable switch (or the cables' spring indices)",
     "builder": "the builder's name",
 }
 
@@ -47,7 +48,16 @@ def load_raw(scenario):
         data = tomllib.loads(raw.decode("utf-8"))
     else:
         data = json.loads(raw.decode("utf-8"))
+    _anchor_mesh(data, path.parent)
     return path.name, data, hashlib.sha256(raw).hexdigest()
+
+
+def _anchor_mesh(data, folder: Path) -> None:
+    """A relative ``structure.mesh`` made absolute: the cases are parsed from the dict."""
+    structure = data.get("structure")
+    mesh = structure.get("mesh") if isinstance(structure, dict) else None
+    if isinstance(mesh, str) and not Path(mesh).is_absolute():
+        structure["mesh"] = str(folder.resolve() / mesh)
 
 
 def _numeric_keys(data, limit=12) -> list[str]:
@@ -149,6 +159,7 @@ def same_topology(key, a, b):
         np.array_equal(np.asarray(a.springs), np.asarray(b.springs))
         and np.array_equal(np.asarray(a.fixed), np.asarray(b.fixed))
         and a.cables == b.cables
+        and np.array_equal(np.asarray(a.tension_only), np.asarray(b.tension_only))
     ):
         raise ValueError(
             f"vary[{key!r}]: changes which nodes are joined or held; vary numbers such as "
