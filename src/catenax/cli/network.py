@@ -6,14 +6,19 @@ Command-line options the user gave (``--method``, ``--lr``, ``--schedule``,
 ``--steps``, ``--tol``, ``--multistart``, ``--seed``) override the file's
 ``[solver]`` table; everything else comes from the file. The JSON result is
 :func:`catenax.result_to_dict` of the library's :func:`catenax.solve_scenario`,
-plus ``scenario`` (where the network came from) and ``params`` (the solver
-settings the run used).
+plus ``scenario`` (where the network came from: path, title, dim, nodes,
+springs, ``cables`` — whether any spring is tension-only — and
+``cable_springs``, how many) and ``params`` (the solver settings the run used);
+the file's ``[units]`` reach the JSON (``units``), the summary and the figures.
+``--compas`` writes the relaxed geometry as COMPAS 2 JSON
+(:func:`catenax.io.write_compas`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
+import os
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -31,6 +36,7 @@ from catenax.io import (
     result_to_dict,
     solve_scenario,
     to_jsonable,
+    write_compas,
     write_network_result,
 )
 from catenax.model import check_dtype_range
@@ -48,10 +54,20 @@ from .common import (
 from .report import finish_run, scenario_summary
 from .talk import working
 
-__all__ = ["MAX_FRAMES", "NETWORK_OUT_SUFFIXES", "relax_scenario", "scenario_summary"]
+__all__ = [
+    "COMPAS_SUFFIXES",
+    "MAX_FRAMES",
+    "NETWORK_OUT_SUFFIXES",
+    "check_distinct_outputs",
+    "relax_scenario",
+    "scenario_summary",
+]
 
 #: Suffixes of ``--out`` for a network.
 NETWORK_OUT_SUFFIXES = NETWORK_SUFFIXES
+
+#: Suffixes of ``--compas`` (COMPAS 2 JSON).
+COMPAS_SUFFIXES = (".json",)
 
 #: Most frames in a ``--animate`` GIF (they are picked denser early in the run).
 MAX_FRAMES = 80
@@ -112,6 +128,34 @@ def _as_dtype(scn: Scenario, dtype: str):
     return jax.tree.map(cast, scn.network)
 
 
+def check_distinct_outputs(paths: dict[str, Path | None]) -> None:
+    """Refuse two output options naming the same file (one would overwrite the other).
+
+    Args:
+        paths: ``{option: path or None}``.
+
+    Raises:
+        ValueError: two options name the same file.
+
+    Example:
+        >>> check_distinct_outputs({"--out": Path("r.json"), "--compas": None})
+        >>> check_distinct_outputs({"--out": Path("r.json"), "--compas": Path("./r.json")})
+        Traceback (most recent call last):
+        ...
+        ValueError: --compas: 'r.json' is also the file of --out; give each output its own file
+    """
+    seen: dict[Path, str] = {}
+    for option, path in paths.items():
+        if path is None:
+            continue
+        key = Path(os.path.abspath(Path(path).expanduser()))
+        if key in seen:
+            raise ValueError(
+                f"{option}: '{path}' is also the file of {seen[key]}; give each output its own file"
+            )
+        seen[key] = option
+
+
 def _settings(path: Path, scn: Scenario, overrides: dict, tol: tuple[bool, float | None]) -> dict:
     """The file's ``[solver]`` table with the options given on the command line over it."""
     explicit = {k: v for k, v in overrides.items() if v is not None}
@@ -134,6 +178,7 @@ def relax_scenario(
     out: Path | None,
     as_json: bool,
     progress: bool | None = None,
+    compas: Path | None = None,
 ) -> NoReturn:
     """Relax a scenario file's network and report it (the body of ``catenax relax SCENARIO``).
 
@@ -155,6 +200,8 @@ def relax_scenario(
         as_json: print the result as one JSON object on stdout.
         progress: ``--progress/--quiet`` (``None``: neither; see
             :func:`catenax.cli.talk.working`).
+        compas: ``--compas`` destination (.json: the relaxed nodes, springs
+            and faces as COMPAS 2 JSON) or ``None``.
 
     Returns:
         Never: it ends with ``typer.Exit`` (0 finished, 1 diverged).
@@ -173,8 +220,10 @@ def relax_scenario(
             "--out": (out, NETWORK_OUT_SUFFIXES),
             "--plot": (plot, PLOT_SUFFIXES),
             "--animate": (animate, ANIMATE_SUFFIXES),
+            "--compas": (compas, COMPAS_SUFFIXES),
         }
     )
+    check_distinct_outputs({"--out": out, "--plot": plot, "--animate": animate, "--compas": compas})
     setup_jax(x64=dtype == "float64")
     scn = load_scenario(path)
     settings = _settings(path, scn, overrides, (tol_given, tol_value))
@@ -197,8 +246,9 @@ def relax_scenario(
         result.message if result.status == "diverged" else None,
         [
             (out, lambda p: write_network_result(p, data, net)),
+            (compas, lambda p: _save_compas(p, data, net)),
             (plot, lambda p: _save_plot(p, data, net, title)),
-            (animate, lambda p: _save_animation(p, result, net)),
+            (animate, lambda p: _save_animation(p, result, net, data["units"])),
         ],
     )
 
@@ -215,7 +265,7 @@ def _result_json(path: Path, scn: Scenario, net, result, settings: dict, steps, 
         "dtype": dtype,
         **{k: v for k, v in settings.items() if k in ("multistart", "seed")},
     }
-    data = result_to_dict(result, net)
+    data = result_to_dict(result, net, units=scn.units)
     data["scenario"] = {
         "path": str(path),
         "title": scn.title,
@@ -223,6 +273,7 @@ def _result_json(path: Path, scn: Scenario, net, result, settings: dict, steps, 
         "nodes": net.n_nodes,
         "springs": net.n_springs,
         "cables": net.cables,
+        "cable_springs": int(np.sum(np.asarray(net.tension_only))),
     }
     data["params"] = to_jsonable(params)
     return data
@@ -231,12 +282,19 @@ def _result_json(path: Path, scn: Scenario, net, result, settings: dict, steps, 
 def _save_plot(path: Path, data: dict, net, title: str) -> None:
     import catenax.plot as cplot
 
-    cplot.save_network_plot(path, data["positions"], net, title=title)
+    cplot.save_network_plot(path, data["positions"], net, title=title, units=data["units"])
 
 
-def _save_animation(path: Path, result, net) -> None:
+def _save_animation(path: Path, result, net, units: dict | None) -> None:
     import catenax.plot as cplot
 
     idx = cplot.frame_indices(result.iterate_steps, MAX_FRAMES)
     frames = np.asarray(result.iterates)[idx]
-    cplot.animate_network(path, frames, net, steps=np.asarray(result.iterate_steps)[idx])
+    steps = np.asarray(result.iterate_steps)[idx]
+    cplot.animate_network(path, frames, net, steps=steps, units=units)
+
+
+def _save_compas(path: Path, data: dict, net) -> None:
+    """The relaxed nodes, springs and faces as COMPAS 2 JSON (a Mesh with faces, else a Graph)."""
+    units = {"units": data["units"]} if data.get("units") else None
+    write_compas(path, data["positions"], np.asarray(net.springs), np.asarray(net.faces), units)

@@ -66,6 +66,16 @@ ScenarioArgument = Annotated[
 AnimateOption = Annotated[
     Path | None, typer.Option("--animate", help="Save a GIF of the chain or network relaxing.")
 ]
+CompasOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--compas",
+        help="With a scenario file: also write the relaxed geometry (nodes, springs, faces) "
+        "as COMPAS 2 JSON (.json; a Mesh when the structure has faces, else a Graph), "
+        "which compas.json_load reads. Written only when the run did not diverge.",
+        show_default=False,
+    ),
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the result as one JSON object on stdout.")
 ]
@@ -88,6 +98,7 @@ def relax_command(
     plot: options.RelaxPlot = None,
     animate: AnimateOption = None,
     out: options.RelaxOut = None,
+    compas: CompasOption = None,
     as_json: JsonOption = False,
     max_memory: options.MaxMemoryOption = None,
     progress: options.ProgressOption = None,
@@ -117,8 +128,14 @@ def relax_command(
                     multistart=multistart, seed=seed,
                 ),
                 tol_given=tol_given, tol_value=tol_value, dtype=dtype.value, **files,
-                progress=progress,
+                progress=progress, compas=compas,
             )  # fmt: skip
+        if compas is not None:
+            raise InvalidInput(
+                f"--compas: writes a spring network's geometry and needs a scenario file "
+                f"('{compas}' was given without one); relax a scenario (catenax relax "
+                f"SCENARIO --compas {compas}), or use --out for the chain's result"
+            )
         chain = {f: catenax.LESSON[f] if v is None else v for f, v in values.items()}
         solver = {
             "method": method, "lr": lr, "schedule": schedule,

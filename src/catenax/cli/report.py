@@ -27,6 +27,7 @@ __all__ = [
     "print_lines",
     "result_json",
     "scenario_summary",
+    "unit_suffixes",
     "verdict_lines",
 ]
 
@@ -157,18 +158,19 @@ def minima_table(data: dict) -> list[str]:
 
 def _rows_and_tail(header: str, rows: list[tuple[str, Any]], data: dict) -> list[str]:
     """The summary's lines: header, ``label value`` rows, minima table, the status message."""
-    lines = [header, *(f"  {key:<12} {value}" for key, value in rows)]
+    width = max([12, *(len(key) for key, _ in rows)])
+    lines = [header, *(f"  {key:<{width}} {value}" for key, value in rows)]
     lines += [f"  {line}" for line in minima_table(data)]
     if data["status"] != "diverged":
         lines.append(f"  {data['message']}")
     return lines
 
 
-def _status_rows(data: dict) -> list[tuple[str, Any]]:
+def _status_rows(data: dict, energy_unit: str = "") -> list[tuple[str, Any]]:
     return [
         ("status", data["status"]),
         ("steps", data["steps"]),
-        ("energy", number(data["energy"], ".12g")),
+        ("energy", number(data["energy"], ".12g") + energy_unit),
         ("max|grad E|", number(data["grad_max"], ".3g")),
     ]
 
@@ -209,24 +211,61 @@ def print_lines(lines: list[str]) -> None:
         typer.echo(line)
 
 
+def unit_suffixes(units: dict | None) -> tuple[str, str, str]:
+    """The suffixes ``" kN"``, ``" m"`` and ``" kN·m"`` of forces, lengths and energies.
+
+    Each is ``""`` when its unit is unknown (an energy needs both).
+
+    Example:
+        >>> unit_suffixes({"length": "m", "force": "kN"})
+        (' kN', ' m', ' kN·m')
+        >>> unit_suffixes({"length": None, "force": "N"}), unit_suffixes(None)
+        ((' N', '', ''), ('', '', ''))
+    """
+    units = units or {}
+    force, length = units.get("force"), units.get("length")
+    energy = f" {force}·{length}" if force and length else ""
+    return (f" {force}" if force else "", f" {length}" if length else "", energy)
+
+
+def _member_counts(t: np.ndarray, net) -> str:
+    """``" (2 slack cables, 1 springs in compression)"``: slack among the cables, compression
+    among the other springs (``""`` when there is nothing to say)."""
+    cables = np.asarray(net.tension_only, dtype=bool)
+    if cables.shape != t.shape:
+        cables = np.full(t.shape, bool(net.cables))
+    detail = []
+    if cables.any():
+        detail.append(f"{int(np.sum(t[cables] == 0))} slack cables")
+    pushed = int(np.sum(t[~cables] < 0))
+    if pushed:
+        detail.append(f"{pushed} springs in compression")
+    return f" ({', '.join(detail)})" if detail else ""
+
+
 def _force_rows(data: dict, net) -> list[tuple[str, Any]]:
-    """The tension and reaction rows of a scenario's summary."""
+    """The units, tension, strain energy and reaction rows of a scenario's summary."""
+    force, length, energy = unit_suffixes(data.get("units"))
     rows: list[tuple[str, Any]] = []
+    if data.get("units"):
+        rows.append(("units", f"length{length or ' -'}, force{force or ' -'} (as given)"))
     t = np.asarray([np.nan if v is None else v for v in data["tensions"]], dtype=float)
     if t.size:
-        detail = []
-        if data["scenario"]["cables"]:
-            detail.append(f"{int(np.sum(t == 0))} slack cables")
-        elif np.nanmin(t) < 0:
-            detail.append(f"{int(np.sum(t < 0))} springs in compression")
-        extra = f" ({', '.join(detail)})" if detail else ""
-        rows.append(("tension", f"max {np.nanmax(t):.6g}, min {np.nanmin(t):.6g}{extra}"))
+        rows.append(
+            (
+                "tension",
+                f"max {np.nanmax(t):.6g}{force}, min {np.nanmin(t):.6g}{force}"
+                f"{_member_counts(t, net)}",
+            )
+        )
+    if data.get("strain_energy") is not None:
+        rows.append(("strain energy", f"{data['strain_energy']:.6g}{energy}"))
     react = data.get("reactions") or []
     if react:
         total = np.sum([r["force"] for r in react], axis=0)
         applied = np.asarray(net.mass, float)[:, None] * np.asarray(net.gravity, float)[None]
         applied = applied.sum(axis=0) + np.asarray(net.loads, float).sum(axis=0)
-        fmt = lambda v: "[" + ", ".join(f"{x:.6g}" for x in v) + "]"  # noqa: E731
+        fmt = lambda v: "[" + ", ".join(f"{x:.6g}" for x in v) + "]" + force  # noqa: E731
         rows.append(("reactions", f"{len(react)} supports; sum {fmt(total)}"))
         rows.append(("applied", f"weights + loads sum {fmt(applied)}"))
     return rows
@@ -235,10 +274,15 @@ def _force_rows(data: dict, net) -> list[tuple[str, Any]]:
 def scenario_summary(data: dict, net) -> list[str]:
     """The human summary of a relaxed scenario: status, verdict, forces and reactions.
 
+    With ``units`` in ``data`` (a scenario's ``[units]`` table), a ``units``
+    row comes first among the forces, and tensions, reactions and the
+    energies carry them (energies in force·length). Tension-only springs are
+    counted when slack, the other springs when in compression.
+
     Args:
         data: the result dict of ``catenax relax SCENARIO`` (with ``scenario``
             and ``params``).
-        net: the network that was relaxed (for the weights and loads).
+        net: the network that was relaxed (for the weights, loads and cables).
 
     Returns:
         The lines to print.
@@ -248,21 +292,31 @@ def scenario_summary(data: dict, net) -> list[str]:
         >>> net = catenax.chain2d(3)
         >>> r = catenax.minimize(catenax.network_energy, net.positions, net,
         ...                      free=catenax.free_mask(net))
-        >>> d = catenax.result_to_dict(r, net)
+        >>> d = catenax.result_to_dict(r, net, units={"length": "m", "force": "kN"})
         >>> d.update(scenario={"path": "c.toml", "title": None, "dim": 2, "nodes": 5,
         ...                    "springs": 4, "cables": False},
         ...          params={"method": "newton", "dtype": "float64"})
-        >>> scenario_summary(d, net)[1].split()
+        >>> lines = scenario_summary(d, net)
+        >>> lines[1].split()
         ['status', 'converged']
+        >>> [line.split()[0] for line in lines if "kN" in line]
+        ['energy', 'units', 'tension', 'strain', 'reactions', 'applied']
     """
     s, p = data["scenario"], data["params"]
     title = f' ("{s["title"]}")' if s.get("title") else ""
-    kind = ", cables (tension only)" if s["cables"] else ""
+    n_cables = s.get("cable_springs", s["springs"] if s["cables"] else 0)
+    if not s["cables"]:
+        kind = ""
+    elif n_cables >= s["springs"]:
+        kind = ", cables (tension only)"
+    else:
+        kind = f", {n_cables} of them cables (tension only)"
     header = (
         f"catenax relax {s['path']}{title}: {s['nodes']} nodes, {s['springs']} springs, "
         f"{s['dim']}D{kind}; method {p['method']}, {p['dtype']}"
     )
-    rows = [*_status_rows(data), *verdict_lines(data), *_force_rows(data, net)]
+    energy = unit_suffixes(data.get("units"))[2]
+    rows = [*_status_rows(data, energy), *verdict_lines(data), *_force_rows(data, net)]
     return _rows_and_tail(header, rows, data)
 
 

@@ -7,8 +7,12 @@ half-written file and a failed write leaves an existing file untouched.
 * ``.json``: the dict of :func:`catenax.io.result_to_dict` (strict JSON).
 * ``.npz``: arrays ``positions (n, d)``, ``springs (m, 2)``, ``lengths``,
   ``tensions``, ``reactions (n, d)`` (zero rows at free nodes),
-  ``support_nodes``, ``fixed``, ``faces`` and the scalar fields; loads with
-  ``np.load`` without pickle.
+  ``support_nodes``, ``fixed``, ``faces``, ``rest_lengths (m,)``,
+  ``displacements (n, d)``, ``strain_energy`` (a scalar), the units as strings
+  (``units_length`` and ``units_force``, ``""`` when unknown, and ``units``,
+  the JSON text of the dict or ``"null"``), and the other fields (scalars as
+  they are, anything else as its JSON text); loads with ``np.load`` without
+  pickle.
 * ``.csv``: one table with a ``kind`` column: ``node`` rows
   (``index, x, y[, z], fixed, rx, ry[, rz]``) then ``spring`` rows
   (``index, i, j, length, tension``); unused cells are empty.
@@ -26,9 +30,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import jax.numpy as jnp
 import numpy as np
 
-from catenax.model import Network, fixed_coordinates
+from catenax.model import Network, fixed_coordinates, strain_energy
 
 from .files import atomic_write, check_output_path, to_jsonable
 from .mesh_files import write_obj
@@ -125,6 +130,7 @@ def _npz_arrays(cols: _Columns, data: Mapping[str, Any], plain: dict, net: Netwo
         "support_nodes": np.flatnonzero(cols.fixed.any(axis=1)),
         "fixed": cols.fixed,
         "faces": np.asarray(net.faces),
+        **_engineer_arrays(cols.positions, data, net),
     }
     for key in data:
         if key in arrays or key in ("reactions",):
@@ -137,6 +143,25 @@ def _npz_arrays(cols: _Columns, data: Mapping[str, Any], plain: dict, net: Netwo
         else:
             arrays[key] = np.asarray(json.dumps(value))
     return arrays
+
+
+def _engineer_arrays(x, data: Mapping[str, Any], net: Network) -> dict:
+    """Rest lengths, displacements, strain energy and units: from ``data``, else from ``net``."""
+    if "strain_energy" in data and data["strain_energy"] is not None:
+        energy = float(data["strain_energy"])
+    else:
+        energy = float(strain_energy(jnp.asarray(x, net.positions.dtype), net))
+    units = data.get("units") or {}
+    return {
+        "rest_lengths": np.asarray(data.get("rest_lengths", net.rest_length), dtype=float),
+        "displacements": np.asarray(
+            data.get("displacements", x - np.asarray(net.positions)), dtype=float
+        ),
+        "strain_energy": np.asarray(energy),
+        "units": np.asarray(json.dumps(data.get("units"))),
+        "units_length": np.asarray(units.get("length") or ""),
+        "units_force": np.asarray(units.get("force") or ""),
+    }
 
 
 def _write_csv(tmp: Path, cols: _Columns) -> None:

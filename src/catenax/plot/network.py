@@ -1,5 +1,8 @@
 """Figures of spring networks: springs coloured by tension, supports, loads.
 
+What the colours, markers and arrows mean (the colour scale spans the data;
+compression blue, tension red; pins and rollers; units on the axes) is the
+rule of :mod:`catenax.plot.network_marks`, shared by every figure here.
 Every function draws on a matplotlib ``ax`` it is given (a 3D axes for
 :func:`plot_network_3d`), so the CLI and notebooks stay in charge of figures.
 :func:`save_network_plot` and :func:`animate_network` make their own
@@ -13,7 +16,6 @@ import os
 from pathlib import Path
 
 import jax.numpy as jnp
-import matplotlib as mpl
 import numpy as np
 from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.collections import LineCollection
@@ -24,6 +26,15 @@ from catenax.model import Network, fixed_coordinates
 from catenax.model import tensions as spring_tensions
 
 from .figure import blank_figure, save_figure
+from .network_marks import (
+    axis_label,
+    draw_loads,
+    draw_supports,
+    face_corners,
+    set_equal_3d,
+    tension_label,
+    tension_norm,
+)
 
 __all__ = [
     "animate_network",
@@ -40,16 +51,6 @@ def _tensions(x, net):
     return np.asarray(spring_tensions(jnp.asarray(x, net.positions.dtype), net))
 
 
-def _norm(values, cmap_name):
-    vmin, vmax = float(np.min(values, initial=0.0)), float(np.max(values, initial=0.0))
-    if vmin < 0 < vmax:  # tension and compression: centre the colours on 0
-        m = max(-vmin, vmax)
-        return mpl.colors.TwoSlopeNorm(0.0, -m, m), "coolwarm"
-    if vmax <= vmin:
-        vmax = vmin + 1.0
-    return mpl.colors.Normalize(vmin, vmax), cmap_name
-
-
 def plot_network_2d(
     ax,
     x,
@@ -59,18 +60,26 @@ def plot_network_2d(
     loads: bool = True,
     cmap: str = "viridis",
     linewidth: float = 2.0,
+    units: dict | None = None,
 ):
-    """Draw a 2D network: springs coloured by tension, supports, load arrows.
+    """Draw a 2D network: springs coloured by tension, supports by type, load arrows.
+
+    Colours, markers and arrows follow :mod:`catenax.plot.network_marks`: the
+    colour bar spans the tensions' min..max; members in compression are blue
+    and those in tension red when any member is in compression; pins are
+    filled triangles, rollers open circles (both in the legend); lengths are
+    drawn to equal scale.
 
     Args:
         ax: a matplotlib axes.
         x: node positions, shape ``(n, 2)``.
         net: the network.
         tensions: spring forces to colour by (default: computed at ``x``).
-        colorbar: add a colour bar labelled "tension".
+        colorbar: add a colour bar labelled "tension [force unit]".
         loads: draw point loads as arrows.
-        cmap: colour map (``coolwarm`` centred on 0 when there is compression).
+        cmap: colour map when no member is in compression.
         linewidth: spring line width.
+        units: ``None`` or ``{"length": ..., "force": ...}`` for the labels.
 
     Returns:
         The :class:`~matplotlib.collections.LineCollection` of the springs.
@@ -80,46 +89,43 @@ def plot_network_2d(
         >>> from catenax.plot import new_figure, plot_network_2d
         >>> net = catenax.chain2d(5)
         >>> fig, ax = new_figure()
-        >>> lc = plot_network_2d(ax, net.positions, net)
-        >>> len(lc.get_segments())
-        6
+        >>> lc = plot_network_2d(ax, net.positions, net, units={"length": "m", "force": "N"})
+        >>> len(lc.get_segments()), ax.get_xlabel()
+        (6, 'x [m]')
     """
     x = np.asarray(x, dtype=float)
     springs = np.asarray(net.springs)
     t = _tensions(x, net) if tensions is None else np.asarray(tensions, dtype=float)
-    norm, cmap = _norm(t, cmap)
+    norm, cmap = tension_norm(t, cmap)
     lc = LineCollection(x[springs], array=t, cmap=cmap, norm=norm, linewidths=linewidth)
     ax.add_collection(lc)
     free = ~fixed_coordinates(net).any(axis=1)
     ax.plot(x[free, 0], x[free, 1], "o", ms=3, color="0.2", zorder=3)
-    sup = ~free
-    ax.plot(x[sup, 0], x[sup, 1], "^", ms=9, color="tab:red", zorder=4, label="support", ls="none")
-    f = np.asarray(net.loads)
-    has = np.linalg.norm(f, axis=1) > 0
-    if loads and has.any():
-        span = float(np.ptp(x, axis=0).max()) or 1.0
-        scale = 0.15 * span / np.linalg.norm(f[has], axis=1).max()
-        ax.quiver(
-            x[has, 0], x[has, 1], f[has, 0] * scale, f[has, 1] * scale,
-            angles="xy", scale_units="xy", scale=1.0, color="tab:orange", zorder=5,
-            width=0.004, label="load",
-        )  # fmt: skip
+    marks = draw_supports(ax, x, net)
+    if loads:
+        arrows, tips = draw_loads(ax, x, net)
+        if arrows is not None:
+            marks.append(arrows)
+            ax.update_datalim(tips)
+    ax.update_datalim(x)
     ax.autoscale_view()
     ax.set_aspect("equal", adjustable="datalim")
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
+    ax.set_xlabel(axis_label("x", units))
+    ax.set_ylabel(axis_label("y", units))
+    if marks:
+        ax.legend(handles=marks, loc="best", fontsize="small")
     if colorbar:
-        ax.figure.colorbar(lc, ax=ax, label="tension")
+        ax.figure.colorbar(lc, ax=ax, label=tension_label(units))
     return lc
 
 
 def _face_tensions(net: Network, t):
-    """Mean tension of the springs along each quad's edges (NaN where an edge has none)."""
+    """Mean tension of the springs along each face's edges (NaN where an edge has none)."""
     springs = np.asarray(net.springs)
-    faces = np.asarray(net.faces)
+    faces = face_corners(net.faces)
     lookup = {(min(a, b), max(a, b)): k for k, (a, b) in enumerate(springs.tolist())}
     out = np.full(len(faces), np.nan)
-    for f, quad in enumerate(faces.tolist()):
+    for f, quad in enumerate(faces):
         ks = [
             lookup.get((min(a, b), max(a, b)))
             for a, b in zip(quad, quad[1:] + quad[:1], strict=True)
@@ -131,13 +137,13 @@ def _face_tensions(net: Network, t):
 
 
 def _is_sheet(net: Network) -> bool:
-    """A sheet (cloth): quads, and springs across them (shear or bending), not only edges."""
-    faces = np.asarray(net.faces)
-    if faces.size == 0:
+    """A sheet (cloth): faces, and springs across them (shear or bending), not only edges."""
+    faces = face_corners(net.faces)
+    if not faces:
         return False
     edges = {
         (min(a, b), max(a, b))
-        for quad in faces.tolist()
+        for quad in faces
         for a, b in zip(quad, quad[1:] + quad[:1], strict=True)
     }
     return any((min(a, b), max(a, b)) not in edges for a, b in np.asarray(net.springs).tolist())
@@ -152,32 +158,38 @@ def plot_network_3d(
     cmap: str = "viridis",
     linewidth: float = 1.2,
     surface: bool | None = None,
+    loads: bool = True,
+    units: dict | None = None,
 ):
     """Draw a 3D network coloured by tension: a wireframe, or a surface for a sheet.
 
     The wireframe draws every spring as a line coloured by its tension; the
-    surface (for cloth) fills each quad of ``net.faces``, coloured by the mean
-    tension of the springs along its edges, with thin grid lines on top. The
-    colour scale runs from the smallest to the largest value with a sequential
-    colour map, so small forces stay visible (a negative end of the colour bar
-    means compression). Supports are marked with red triangles.
+    surface (for cloth) fills each face of ``net.faces`` (any number of
+    corners; ``-1`` padding is dropped), coloured by the mean tension of the
+    springs along its edges, with thin edges on top. Colours, supports (pins
+    and rollers), load arrows and the equal scale of the axes follow
+    :mod:`catenax.plot.network_marks`: the colour bar spans the data's
+    min..max, compression is blue and tension red when any member is in
+    compression, and the box aspect is the data's ranges.
 
     Args:
         ax: a 3D axes (``fig.add_subplot(projection="3d")``).
         x: node positions, shape ``(n, 3)``.
         net: the network.
         tensions: spring forces to colour by (default: computed at ``x``).
-        colorbar: add a colour bar labelled "tension".
-        cmap: colour map.
+        colorbar: add a colour bar labelled "tension [force unit]".
+        cmap: colour map when no member is in compression.
         linewidth: line width of the wireframe.
-        surface: draw the quads as a surface; ``None`` (default) does so for a
-            sheet: a network with quads and springs across them (shear or
+        surface: draw the faces as a surface; ``None`` (default) does so for a
+            sheet: a network with faces and springs across them (shear or
             bending springs, as :func:`catenax.cloth` makes).
+        loads: draw point loads as arrows.
+        units: ``None`` or ``{"length": ..., "force": ...}`` for the labels.
 
     Returns:
         The collection coloured by tension: a
         :class:`~mpl_toolkits.mplot3d.art3d.Line3DCollection` of the springs,
-        or a :class:`~mpl_toolkits.mplot3d.art3d.Poly3DCollection` of the quads.
+        or a :class:`~mpl_toolkits.mplot3d.art3d.Poly3DCollection` of the faces.
 
     Example:
         >>> import catenax
@@ -185,47 +197,46 @@ def plot_network_3d(
         >>> from catenax.plot import plot_network_3d
         >>> net = catenax.net(3, 3)
         >>> ax = Figure().add_subplot(projection="3d")
-        >>> plot_network_3d(ax, net.positions, net).get_array().shape
+        >>> plot_network_3d(ax, net.positions, net, units={"length": "m"}).get_array().shape
         (12,)
+        >>> ax.get_zlabel()
+        'z [m]'
     """
     x = np.asarray(x, dtype=float)
     springs = np.asarray(net.springs)
     t = _tensions(x, net) if tensions is None else np.asarray(tensions, dtype=float)
     if surface is None:
         surface = _is_sheet(net)
-    faces = np.asarray(net.faces)
-    if surface and faces.size:
+    faces = face_corners(net.faces)
+    if surface and faces:
         values = _face_tensions(net, t)
-        finite = values[np.isfinite(values)]
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        norm = mpl.colors.Normalize(lo, hi if hi > lo else lo + 1.0)
+        norm, cmap = tension_norm(values, cmap)
         coll = Poly3DCollection(
-            x[faces], array=values, cmap=cmap, norm=norm, edgecolors=(0, 0, 0, 0.25),
-            linewidths=0.3,
+            [x[f] for f in faces], array=values, cmap=cmap, norm=norm,
+            edgecolors=(0, 0, 0, 0.25), linewidths=0.3,
         )  # fmt: skip
         ax.add_collection3d(coll)
-        label = "tension (mean over each quad's edges)"
+        label = tension_label(units, "mean over each face's edges")
     else:
-        lo, hi = float(np.min(t, initial=0.0)), float(np.max(t, initial=0.0))
-        norm = mpl.colors.Normalize(lo, hi if hi > lo else lo + 1.0)
+        norm, cmap = tension_norm(t, cmap)
         coll = Line3DCollection(x[springs], array=t, cmap=cmap, norm=norm, linewidths=linewidth)
         ax.add_collection3d(coll)
-        label = "tension"
-    sup = fixed_coordinates(net).any(axis=1)
-    size = 40 if sup.sum() <= 20 else 8
-    ax.scatter(
-        x[sup, 0], x[sup, 1], x[sup, 2], marker="^", s=size, color="tab:red", depthshade=False
-    )
-    lo, hi = x.min(axis=0), x.max(axis=0)
-    mid, half = (lo + hi) / 2, max(float((hi - lo).max()) / 2, 1e-9)
-    ax.set_xlim(mid[0] - half, mid[0] + half)
-    ax.set_ylim(mid[1] - half, mid[1] + half)
-    ax.set_zlim(mid[2] - half, mid[2] + half)
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.set_zlabel("z")
+        label = tension_label(units)
+    n_sup = int(fixed_coordinates(net).any(axis=1).sum())
+    marks = draw_supports(ax, x, net, size=8.0 if n_sup <= 20 else 3.5)
+    tips = np.zeros((0, 3))
+    if loads:
+        arrows, tips = draw_loads(ax, x, net)
+        if arrows is not None:
+            marks.append(arrows)
+    set_equal_3d(ax, np.concatenate([x, tips]))
+    ax.set_xlabel(axis_label("x", units))
+    ax.set_ylabel(axis_label("y", units))
+    ax.set_zlabel(axis_label("z", units))
+    if marks:
+        ax.legend(handles=marks, loc="upper left", fontsize="small")
     if colorbar:
-        ax.figure.colorbar(coll, ax=ax, label=label, shrink=0.7)
+        ax.figure.colorbar(coll, ax=ax, label=label, shrink=0.6, pad=0.12)  # clear of z's label
     return coll
 
 
@@ -261,7 +272,12 @@ def _figure(net, title):
 
 
 def save_network_plot(
-    path: str | os.PathLike, x, net: Network, title: str | None = None, dpi: int = 100
+    path: str | os.PathLike,
+    x,
+    net: Network,
+    title: str | None = None,
+    units: dict | None = None,
+    dpi: int = 100,
 ) -> Path:
     """Draw ``x`` (the relaxed network) and save it atomically (.png, .svg or .pdf).
 
@@ -270,6 +286,7 @@ def save_network_plot(
         x: node positions, shape ``(n, d)``.
         net: the network.
         title: optional title.
+        units: ``None`` or ``{"length": ..., "force": ...}`` (axis and colour-bar labels).
         dpi: resolution of raster output.
 
     Returns:
@@ -288,16 +305,25 @@ def save_network_plot(
     """
     path = check_output_path(path, PLOT_SUFFIXES, "plot")
     fig, ax = _figure(net, title)
-    plot_network(ax, x, net)
+    plot_network(ax, x, net, units=units)
     if net.dim == 2:
         fig.tight_layout()
     return save_figure(fig, path, dpi=dpi)
 
 
 def animate_network(
-    path: str | os.PathLike, iterates, net: Network, steps=None, fps: int = 10, dpi: int = 80
+    path: str | os.PathLike,
+    iterates,
+    net: Network,
+    steps=None,
+    fps: int = 10,
+    dpi: int = 80,
+    units: dict | None = None,
 ) -> Path:
     """Write a GIF of a network relaxing: one frame per recorded iterate.
+
+    The colour scale spans the values of every frame (the rule of
+    :mod:`catenax.plot.network_marks`), and the axes hold every frame.
 
     Args:
         path: destination ``.gif``; its folder must exist.
@@ -307,6 +333,7 @@ def animate_network(
         steps: optional step number of each frame (shown as a counter).
         fps: frames per second.
         dpi: resolution.
+        units: ``None`` or ``{"length": ..., "force": ...}`` (axis and colour-bar labels).
 
     Returns:
         The destination as a :class:`~pathlib.Path`.
@@ -329,20 +356,20 @@ def animate_network(
         raise ValueError("iterates: need positions of shape (k, n, d) with k >= 1")
     fig, ax = _figure(net, None)
     t_all = np.stack([_tensions(f, net) for f in frames])
-    coll = plot_network(ax, frames[-1], net, tensions=t_all[-1])
-    faces = np.asarray(net.faces)
+    coll = plot_network(ax, frames[-1], net, tensions=t_all[-1], units=units)
+    faces = face_corners(net.faces)
     sheet = net.dim == 3 and not hasattr(coll, "set_segments")
     values = np.stack([_face_tensions(net, t) for t in t_all]) if sheet else t_all
-    finite = values[np.isfinite(values)]
-    if finite.size and finite.max() > finite.min():
-        coll.set_clim(float(finite.min()), float(finite.max()))
+    norm, cmap = tension_norm(values)
+    coll.set_norm(norm)
+    coll.set_cmap(cmap)
     _fit_limits(ax, frames)
     label = ax.set_title("")
     springs = np.asarray(net.springs)
 
     def update(k):
         if sheet:
-            coll.set_verts(frames[k][faces])
+            coll.set_verts([frames[k][f] for f in faces])
         else:
             coll.set_segments(frames[k][springs])
         coll.set_array(values[k])
@@ -354,14 +381,9 @@ def animate_network(
 
 
 def _fit_limits(ax, frames) -> None:
-    """Axis limits that hold every frame (equal scales in 3D)."""
-    lo = frames.reshape(-1, frames.shape[-1]).min(axis=0)
-    hi = frames.reshape(-1, frames.shape[-1]).max(axis=0)
+    """Axis limits that hold every frame (equal scales)."""
     if frames.shape[-1] == 3:
-        mid, half = (lo + hi) / 2, max(float((hi - lo).max()) / 2, 1e-9)
-        ax.set_xlim(mid[0] - half, mid[0] + half)
-        ax.set_ylim(mid[1] - half, mid[1] + half)
-        ax.set_zlim(mid[2] - half, mid[2] + half)
+        set_equal_3d(ax, frames)
     else:
         ax.update_datalim(frames.reshape(-1, 2))
         ax.autoscale_view()
