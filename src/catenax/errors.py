@@ -9,6 +9,8 @@
   the option.
 * :class:`SweepInterrupted` — Ctrl-C or SIGTERM stopped a sweep; the finished
   chunks are on disk and ``--resume`` continues.
+* :class:`EquilibriumWarning` — :func:`catenax.equilibrium` could not
+  differentiate: the point is not a converged, stable minimum (its gradient is NaN).
 
 Example:
     >>> from catenax.errors import FieldError
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["FieldError", "InvalidInput", "ResourceLimit", "SweepInterrupted"]
+__all__ = ["EquilibriumWarning", "FieldError", "InvalidInput", "ResourceLimit", "SweepInterrupted"]
 
 
 class FieldError(ValueError):
@@ -59,6 +61,16 @@ class ResourceLimit(FieldError):
     def __init__(self, field: str, message: str, needed: float = 0.0, limit: int = 0):
         super().__init__(field, message)
         self.needed, self.limit = needed, limit
+
+
+class EquilibriumWarning(UserWarning):
+    """:func:`catenax.equilibrium` met a point that is not a converged, stable minimum.
+
+    The forward solve did not converge, or the Hessian at the solution is not
+    positive definite (a saddle, a maximum, a singular system), or its linear
+    solve failed: the returned positions are not a stable equilibrium and the
+    derivatives through it are NaN. The message says which.
+    """
 
 
 class InvalidInput(ValueError):

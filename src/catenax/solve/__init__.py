@@ -24,6 +24,7 @@ from .checks import (
 )
 from .compare import DEFAULT_COMPARE_METHODS, compare
 from .driver import minimize
+from .equilibrium import equilibrium, equilibrium_message
 from .loop import (
     all_finite,
     force_scale_fn,
@@ -102,6 +103,8 @@ __all__ = [
     "default_perturbation",
     "default_rtol",
     "diverged_advice",
+    "equilibrium",
+    "equilibrium_message",
     "largest_eigenvalue",
     "eigen_resolution",
     "eigen_threshold",
