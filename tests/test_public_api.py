@@ -46,6 +46,23 @@ def test_the_function_sweep_is_not_shadowed_by_a_module():
     assert callable(catenax.sweep) and callable(catenax.compare)
 
 
+#: Inverse design (issue 13).
+DESIGN = ["DesignResult", "design"]
+
+
+def test_design_names_are_public_and_the_function_design_is_not_shadowed():
+    import catenax.design.fit  # noqa: F401 - importing a submodule must not rebind the name
+
+    assert set(DESIGN) <= set(catenax.__all__)
+    assert callable(catenax.design) and catenax.design.__module__ == "catenax.design.api"
+
+
+def test_equilibrium_is_public():
+    assert {"equilibrium", "EquilibriumWarning"} <= set(catenax.__all__)
+    assert catenax.equilibrium is catenax.solve.equilibrium
+    assert issubclass(catenax.EquilibriumWarning, UserWarning)
+
+
 def test_solvers_keep_their_names_and_modules():
     import catenax.solvers as solvers
 

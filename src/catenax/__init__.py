@@ -1,6 +1,7 @@
 """catenax: equilibrium shapes of spring-mass structures by energy minimisation in JAX."""
 
-from catenax.errors import SweepInterrupted
+from catenax.design import DesignResult, design
+from catenax.errors import EquilibriumWarning, SweepInterrupted
 from catenax.io import (
     Scenario,
     load_scenario,
@@ -44,7 +45,15 @@ from catenax.model import (
     validate,
     validate_chain_params,
 )
-from catenax.solve import DEFAULT_RTOL, STATUSES, Result, compare, minimize, stability_verdict
+from catenax.solve import (
+    DEFAULT_RTOL,
+    STATUSES,
+    Result,
+    compare,
+    equilibrium,
+    minimize,
+    stability_verdict,
+)
 from catenax.solvers import (
     FIRE,
     LBFGS,
@@ -115,6 +124,11 @@ __all__ = [
     "rest_length_from_prestress",
     "stiffness_from_ea",
     "strain_energy",
+    # inverse design (issue 13)
+    "EquilibriumWarning",
+    "equilibrium",
+    "DesignResult",
+    "design",
     # sweeps (issue 5)
     "SweepInterrupted",
     "SweepResult",

@@ -11,6 +11,8 @@ Commands (one module each, registered here; they never import this module):
   scenario variants as one batch.
 * ``catenax compare`` (:mod:`catenax.cli.compare`) runs several methods on one
   chain, side by side.
+* ``catenax design SCENARIO`` (:mod:`catenax.cli.design`) fits rest lengths,
+  stiffnesses, prestress, masses or loads to a target shape.
 
 Exit codes and error messages are the same for every command
 (:mod:`catenax.cli.common`): 0 finished, 1 diverged, 2 invalid input, 3 an
@@ -39,6 +41,7 @@ from .common import (
     exit_codes_help,
 )
 from .compare import compare_command
+from .design import design_command
 from .lesson import lesson_command
 from .relax import relax_command
 from .sweep import sweep_command
@@ -126,6 +129,8 @@ _register("relax", relax_command, EXIT_OK, EXIT_DIVERGED, EXIT_INVALID, EXIT_FAI
 _register("lesson", lesson_command, EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INTERRUPTED)
 _register("sweep", sweep_command, EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INTERRUPTED)
 _register("compare", compare_command, EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INTERRUPTED)
+_register("design", design_command, EXIT_OK, EXIT_DIVERGED, EXIT_INVALID, EXIT_FAILED,
+          EXIT_INTERRUPTED)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -27,6 +27,8 @@ from .scenario import (
     parse_scenario,
     solve_scenario,
 )
+from .scenario_text import decode_scenario, read_scenario_text
+from .scenario_write import SCENARIO_SUFFIXES, scenario_toml, write_scenario
 from .tables import (
     TABLE_SUFFIXES,
     TableWriter,
@@ -46,6 +48,7 @@ __all__ = [
     "NETWORK_SUFFIXES",
     "RESULT_KEYS",
     "RESULT_SUFFIXES",
+    "SCENARIO_SUFFIXES",
     "TABLE_SUFFIXES",
     "atomic_write",
     "boundary_vertices",
@@ -53,6 +56,7 @@ __all__ = [
     "check_rows",
     "count_rows",
     "csv_header",
+    "decode_scenario",
     "format_rows",
     "json_text",
     "load_scenario",
@@ -62,8 +66,10 @@ __all__ = [
     "read_compas",
     "read_mesh",
     "read_obj",
+    "read_scenario_text",
     "read_table",
     "result_to_dict",
+    "scenario_toml",
     "shapes_path",
     "solve_scenario",
     "to_jsonable",
@@ -72,6 +78,7 @@ __all__ = [
     "write_npz",
     "write_obj",
     "write_result",
+    "write_scenario",
     "MeshData",
     "Scenario",
     "ScenarioText",
