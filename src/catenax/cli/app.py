@@ -120,8 +120,9 @@ class OnceCommand(TyperCommand):
         return parser
 
 
-def _register(name: str, command: Any, *codes: int) -> None:
-    app.command(name, cls=OnceCommand, epilog=exit_codes_help(*codes))(command)
+def _register(name: str, command: Any, *codes: int, meanings=None) -> None:
+    epilog = exit_codes_help(*codes, meanings=meanings)
+    app.command(name, cls=OnceCommand, epilog=epilog)(command)
 
 
 _register("relax", relax_command, EXIT_OK, EXIT_DIVERGED, EXIT_INVALID, EXIT_FAILED,
@@ -130,7 +131,8 @@ _register("lesson", lesson_command, EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INT
 _register("sweep", sweep_command, EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INTERRUPTED)
 _register("compare", compare_command, EXIT_OK, EXIT_INVALID, EXIT_FAILED, EXIT_INTERRUPTED)
 _register("design", design_command, EXIT_OK, EXIT_DIVERGED, EXIT_INVALID, EXIT_FAILED,
-          EXIT_INTERRUPTED)  # fmt: skip
+          EXIT_INTERRUPTED, meanings={EXIT_DIVERGED: "failed: the fit diverged or the "
+          "designed structure has no stable equilibrium (no output file written)"})  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:

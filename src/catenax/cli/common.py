@@ -189,14 +189,19 @@ def error(msg: str) -> None:
     typer.echo(f"error: {msg}", err=True)
 
 
-def exit_codes_help(*codes: int) -> str:
+def exit_codes_help(*codes: int, meanings: dict[int, str] | None = None) -> str:
     """The line of a command's help that lists its exit codes.
+
+    ``meanings`` replaces :data:`EXIT_MEANINGS`' text of some codes for one command.
 
     Example:
         >>> exit_codes_help(0, 130)
         'Exit codes: 0 finished; 130 interrupted (Ctrl-C or SIGTERM).'
+        >>> exit_codes_help(1, meanings={1: "no stable design"})
+        'Exit codes: 1 no stable design.'
     """
-    return "Exit codes: " + "; ".join(f"{c} {EXIT_MEANINGS[c]}" for c in codes) + "."
+    text = {**EXIT_MEANINGS, **(meanings or {})}
+    return "Exit codes: " + "; ".join(f"{c} {text[c]}" for c in codes) + "."
 
 
 @contextlib.contextmanager
